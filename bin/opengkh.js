@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point of the `opengkh` command; the code is compiled to dist/ by `npm install` (prepare) or `npm run build`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('opengkh: not built yet, run `npm run build` / сборка не выполнена, запустите `npm run build`\n');
+  process.exit(2);
+}
+const { runCli } = await import(main.href);
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,17 @@
+/** Every `opengkh` subcommand, in the order `--help` lists them. Add a command here and in its own file. */
+import type { Command } from './command.js';
+import { configCheck } from './cmd-config.js';
+import { keygen } from './cmd-keygen.js';
+import { notYet } from './cmd-pending.js';
+
+export const commands: Command[] = [
+  notYet('run', 'run the gateway / запустить шлюз', 'Usage: opengkh run --config <file>', 'the gateway runtime (issue "Gateway runtime")', { config: { type: 'string', short: 'c' } }),
+  notYet('demo', 'the whole system on simulators / демонстрация на симуляторах', 'Usage: opengkh demo [--data DIR] [--fresh] [--hour-seconds N] [--duration S]', 'the one-command demo (issue "Gateway runtime")', {
+    data: { type: 'string' },
+    fresh: { type: 'boolean' },
+    'hour-seconds': { type: 'string' },
+    duration: { type: 'string' },
+  }),
+  configCheck,
+  keygen,
+];

@@ -1,0 +1,1 @@
+export { generateKeyFile, loadKeyFile, loadOrCreateKey, fingerprint, rawPublicKey, type GatewayKey } from './keys.js';

@@ -1,0 +1,6 @@
+export { openDb, migrate, type Db, type OpenOptions } from './db.js';
+export type { Migration } from './migrations.js';
+export { insertReading, readingsBetween, lastStoredHour, countReadings, type ReadingRow } from './readings.js';
+export { insertEvent, recentEvents, type EventRow } from './events.js';
+export { getCursor, setCursor, listCursors, type Cursor } from './cursors.js';
+export { getMeta, setMeta } from './meta.js';
