@@ -1,0 +1,2 @@
+export type { Transport, ReadOptions, MeterDriver, MeterIdentity, HourlyRecord, HourlyParam, Measured, CurrentReading } from './types.js';
+export { toHex, fromHex } from './types.js';
