@@ -105,3 +105,8 @@ export function loadConfig(file: string): GatewayConfig {
 export function dataPath(cfg: GatewayConfig, p: string): string {
   return resolve(cfg.dataDir, p);
 }
+
+/** The gateway database file: `<dataDir>/gateway.db`. */
+export function dbPath(cfg: GatewayConfig): string {
+  return resolve(cfg.dataDir, 'gateway.db');
+}

@@ -29,7 +29,7 @@ export const gatewayConfigSchema = {
     $schema: { type: 'string', description: 'Path or URL of this schema, for editors.' },
     gatewayId: { ...id, description: 'Gateway identifier; the evidence log origin is derived from it.' },
     timeZone: { type: 'string', format: 'iana-time-zone', description: 'Site time zone (IANA), e.g. Asia/Yekaterinburg.' },
-    dataDir: { type: 'string', minLength: 1, description: 'State directory (database, keys); relative paths resolve against the config file.' },
+    dataDir: { type: 'string', minLength: 1, description: 'State directory (database gateway.db, keys); relative paths resolve against the config file.' },
     keys: {
       type: 'object',
       additionalProperties: false,
