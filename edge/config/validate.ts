@@ -24,6 +24,8 @@ export function isIanaTimeZone(tz: string): boolean {
 export function makeAjv(options: Options = {}) {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true, ...options });
   ajv.addFormat('iana-time-zone', { type: 'string', validate: isIanaTimeZone });
+  // RFC 3339 date-time (as JSON.stringify(Date) prints it); ajv-formats is not needed for this one.
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)) });
   return ajv;
 }
 
