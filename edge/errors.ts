@@ -16,6 +16,17 @@ export type GkhErrorCode =
   | 'KEY_EXISTS'
   | 'KEY_READ'
   | 'KEY_INVALID'
+  // regime and reports
+  | 'REGIME_SCHEDULE'
+  | 'REGIME_MAP_INVALID'
+  | 'REPORT_MONTH'
+  | 'REPORT_NO_CONFIG'
+  | 'REPORT_GATEWAY'
+  | 'REPORT_UNITS'
+  | 'REPORT_NO_LOG'
+  | 'REPORT_LOG_CORRUPT'
+  | 'REPORT_CONFIG_KIND'
+  | 'REPORT_PDF_UNAVAILABLE'
   // cli
   | 'CLI_USAGE'
   | 'CLI_NOT_IMPLEMENTED'
