@@ -45,7 +45,7 @@ function verdictText(v: ParamVerdict): string {
   const parts = [`${v.param}: ${VERDICT_RU[v.verdict]}`];
   if (v.measured !== null) parts.push(`изм. ${fmtShort(v.measured)}`);
   if (v.expected !== null) parts.push(`норм. ${fmtShort(v.expected)}`);
-  if (v.low !== null || v.high !== null) parts.push(`допуск [${fmtShort(v.low) || '−∞'}; ${fmtShort(v.high) || '+∞'}]`);
+  if (v.low !== null || v.high !== null) parts.push(`допуск ${fmtShort(v.low) || '−∞'}…${fmtShort(v.high) || '+∞'}`);
   if (v.night !== undefined) parts.push(v.night ? 'ночь' : 'день');
   return parts.join(' ');
 }
