@@ -14,7 +14,7 @@ import { makeAjv } from '../config/validate.js';
 import { regimeMapSchema } from './schema.js';
 import { hotWaterHourClaim, interruptionExcessHours, interruptionRuns, type Interruption } from './claims.js';
 import { clean, judgeHour, outdoorMean, type HourValues, type ParamVerdict, type RegimeParam } from './verdict.js';
-import { localDate, localMidnightUtc } from './time.js';
+import { localDate, localMidnightUtc, localTime } from './time.js';
 
 /** One evidence-log entry (DESIGN.md shared contract), parsed. */
 export interface LogEntry {
@@ -147,10 +147,9 @@ function monthBounds(month: string, tz: string): { start: number; end: number } 
 }
 
 function localLabel(ms: number, tz: string): string {
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-  const p: Record<string, string> = {};
-  for (const x of f.formatToParts(new Date(ms))) p[x.type] = x.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  const l = localTime(ms, tz);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${l.year}-${two(l.month)}-${two(l.day)} ${two(l.hour)}:${two(l.minute)}`;
 }
 
 function asValues(v: unknown): HourValues {
