@@ -185,16 +185,15 @@ export function buildMonthlyReport(entries: Iterable<{ idx: number; entry: LogEn
       configs.push({ idx, at: Date.parse(entry.at), cfg: b.config as GatewayConfig });
     } else if (entry.type === 'hourly') {
       const hourStart = Date.parse(String(b.hourStart));
-      const values = asValues(b.values);
-      const t = values.tOutdoor;
-      if (t) {
+      const t = (b.values as { tOutdoor?: { value?: unknown } } | undefined)?.tOutdoor?.value;
+      if (typeof t === 'number' && Number.isFinite(t)) {
         let s = outdoor.get(String(b.meterId));
         if (!s) outdoor.set(String(b.meterId), (s = new Map()));
-        if (!s.has(hourStart)) s.set(hourStart, t.value);
+        if (!s.has(hourStart)) s.set(hourStart, t);
       }
       if (b.meterId === q.meterId && b.system === q.system) {
         if (recs.has(hourStart)) duplicates++;
-        else recs.set(hourStart, { idx, hourStart, values });
+        else recs.set(hourStart, { idx, hourStart, values: asValues(b.values) });
       }
     }
   }
