@@ -285,3 +285,10 @@ describe('opengkh report: the same log gives the same bytes on the gateway and o
     expect(execFileSync(process.execPath, [bin, 'report', '--help']).toString()).toContain('--month YYYY-MM');
   });
 });
+
+describe('interruptions are listed in site time', () => {
+  it('the 6 h ГВС stop reads 2026-02-20 09:00 … 15:00 local', () => {
+    const csv = toCsv(buildMonthlyReport(indexed, { meterId: 'vkt-1', system: 2, month: '2026-02' }));
+    expect(csv).toContain('\r\n1;2026-02-20 09:00;2026-02-20 15:00;6\r\n2;2026-02-25 01:00;2026-02-25 04:00;3\r\n');
+  });
+});
