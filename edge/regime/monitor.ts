@@ -3,8 +3,8 @@
  * which `regime.verdict` events to append to the evidence log. Pure: the caller keeps the state per
  * meter and heat system (e.g. in memory, rebuilt from the log's last verdict events at start).
  */
-import type { GatewayConfig } from '../config/types.js';
-import type { HourlyRecord } from '../drivers/types.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { HourlyRecord } from '../drivers/index.js';
 import { verdictChanges, type VerdictEvent, type VerdictState } from './events.js';
 import { judgeHour, outdoorMean, type ParamVerdict } from './verdict.js';
 

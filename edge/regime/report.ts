@@ -9,8 +9,8 @@
  * before the hour's end, else the first. Duplicate records of an hour: the first logged one counts.
  */
 import { GkhError } from '../errors.js';
-import type { GatewayConfig, RegimeMapConfig } from '../config/types.js';
-import { makeAjv } from '../config/validate.js';
+import type { GatewayConfig, RegimeMapConfig } from '../config/index.js';
+import { makeAjv } from '../config/index.js';
 import { regimeMapSchema } from './schema.js';
 import { hotWaterHourClaim, interruptionExcessHours, interruptionRuns, type Interruption } from './claims.js';
 import { clean, judgeHour, outdoorMean, type HourValues, type ParamVerdict, type RegimeParam } from './verdict.js';
