@@ -16,3 +16,9 @@ export {
 } from './header.js';
 export { decodeRecords, encodeRecord, type MbusRecord, type RecordSpec, type RecordFunction, type DataType } from './records.js';
 export { decodeTelegram, decodeUserData, parseHex, APPLICATION_ERRORS, type Telegram } from './telegram.js';
+export { MbusSession, type SessionOptions, type Answer, type ReadResult } from './session.js';
+export { scanPrimary, scanSecondary, type FoundMeter, type ScanResult, type ScanProblem } from './scan.js';
+export { MbusDriver, mbusSession, CUMULATIVE_KEYS, type MbusDriverOptions } from './driver.js';
+export { SimBus, SimMeter, serveSerial, serveTcp, meterSeries, collide, type SimMeterOptions, type SimBusOptions, type SimEndpoint } from './simulator.js';
+export { snapshot, type MeterSnapshot, type MeterModelOptions } from './meter-model.js';
+export { wallClock, zonedToUtc } from './tz.js';

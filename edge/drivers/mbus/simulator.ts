@@ -16,6 +16,7 @@ import { encodeLongHeader, decodeSecondaryMask, matchesSecondary } from './heade
 import { ADDR, C, CI, FCB, FCV } from './link.js';
 import { snapshot, type MeterModelOptions } from './meter-model.js';
 import { decodeRecords, encodeDateF, encodeDateG, encodeRecord } from './records.js';
+import { wallClock } from './tz.js';
 
 /** One simulated meter. */
 export interface SimMeterOptions extends MeterModelOptions {
@@ -33,6 +34,8 @@ export interface SimMeterOptions extends MeterModelOptions {
   historic?: number;
   /** Meter clock offset from the injected clock, ms (meter clock drift) [0]. */
   clockOffsetMs?: number;
+  /** IANA zone of the meter's clock (it sends local wall time) ["UTC"]. */
+  timeZone?: string;
 }
 
 /** A simulated slave's reaction to one request. */
@@ -152,7 +155,7 @@ export class SimMeter {
         encodeRecord({ field: 0x02, vif: 0x5d, value: s.t2c }), // return temperature, 0.01 °C
         encodeRecord({ field: 0x02, vif: 0x61, value: s.dtc }), // temperature difference, 0.01 K
         encodeRecord({ field: 0x04, vif: 0x26, value: s.hours }), // operating time, h
-        encodeRecord({ field: 0x04, vif: 0x6d, value: encodeDateF(new Date(t)) }), // meter clock, type F
+        encodeRecord({ field: 0x04, vif: 0x6d, value: encodeDateF(wallClock(t, this.o.timeZone ?? 'UTC')) }), // meter clock, type F, local time
         encodeRecord({ field: 0x02, vif: 0xfd, vife: [0x17], value: 0 }), // error flags
       );
       if (historic > 0) recs.push(Buffer.from([0x1f]));
