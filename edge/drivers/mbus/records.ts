@@ -70,6 +70,10 @@ function need(c: Cursor, n: number, what: string): void {
 
 /** Integers of type B (two's complement, least significant byte first) as an exact decimal string. */
 function intString(b: Uint8Array, signed = true): string {
+  if (b.length > 0 && b.length <= 6) {
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+    return String(signed ? buf.readIntLE(0, b.length) : buf.readUIntLE(0, b.length));
+  }
   let v = 0n;
   for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
   if (signed && b.length > 0 && b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
@@ -97,6 +101,7 @@ function bcdString(b: Uint8Array): string | undefined {
  * Integers beyond 2^53 cannot be a JS number without rounding: they stay an exact decimal string.
  */
 export function scale(mantissa: string, exp: number, mult = 1): number | string {
+  if (mantissa.length <= 15 && mult === 1) return Number(exp === 0 ? mantissa : `${mantissa}e${exp}`); // < 2^53: exact
   const m = BigInt(mantissa) * BigInt(mult);
   const abs = m < 0n ? -m : m;
   if (abs <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(`${m}e${exp}`);
@@ -174,7 +179,13 @@ export function encodeDateG(t: Date): Buffer {
   return Buffer.from([(t.getUTCDate() & 0x1f) | ((y & 0x07) << 5), ((t.getUTCMonth() + 1) & 0x0f) | ((y & 0x78) << 1)]);
 }
 
-const hexBytes = (b: Uint8Array): string => Array.from(b, hx).join(' ');
+const HEX = Array.from({ length: 256 }, (_, i) => hx(i));
+/** Bytes as upper-case hex separated by spaces (table lookup: this runs for every record). */
+function hexBytes(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += i ? ` ${HEX[b[i]!]!}` : HEX[b[i]!]!;
+  return s;
+}
 
 /** Reversed ASCII (EN 13757-3: variable-length text and plain-text VIFs are sent last character first). */
 function reversedText(b: Uint8Array): string {
