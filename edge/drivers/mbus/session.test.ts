@@ -152,3 +152,38 @@ describe('over TCP (serial-to-Ethernet converter)', () => {
     }
   });
 });
+
+describe('retries over a lossy link', () => {
+  it('repeats the same FCB after a lost reply, so the slave resends instead of skipping a telegram', async () => {
+    const { ReplyReader } = await import('../transport/reader.js');
+    const sent: Buffer[] = [];
+    let dropNext = 0;
+    const reader = new ReplyReader(() => 'memory');
+    const bus = new SimBus({ now: () => T0, meters: [{ address: 1, id: '00000001', historic: 2 }], responseDelayMs: 0 });
+    const feed = bus.attach((b) => {
+      if (dropNext > 0) dropNext--;
+      else reader.push(b);
+    });
+    const transport = {
+      description: 'memory',
+      isOpen: true,
+      open: async () => undefined,
+      close: async () => undefined,
+      discardInput: () => reader.discard(),
+      read: (o: Parameters<typeof reader.read>[0]) => reader.read(o),
+      write: async (b: Uint8Array) => {
+        sent.push(Buffer.from(b));
+        feed(Buffer.from(b));
+      },
+    };
+    const s = new MbusSession(transport, { timeoutMs: 50, retries: 2 });
+    expect(await s.sndNke(1)).toBe(true);
+    dropNext = 1; // the first RSP_UD is lost on the line
+    const r = await s.readAll(1);
+    const reqs = sent.filter((b) => b[0] === 0x10 && (b[1]! & 0x4f) === 0x4b).map((b) => b[1]!.toString(16));
+    // FCB=1 (lost), FCB=1 again (repeat), then FCB=0 for telegram 2.
+    expect(reqs).toEqual(['7b', '7b', '5b']);
+    expect(r.telegrams.map((t) => t.records.some((x) => x.storage > 0))).toEqual([false, true]);
+    expect(r.telegrams.map((t) => t.header.accessNumber)).toEqual([1, 2]);
+  });
+});
