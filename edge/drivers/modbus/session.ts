@@ -32,6 +32,16 @@ export function isRetryable(e: unknown): boolean {
   return isGkhError(e, 'TRANSPORT_TIMEOUT') || isGkhError(e, 'FRAME_') || isGkhError(e, 'DRIVER_WRONG_ADDRESS');
 }
 
+/**
+ * Reply framing for a request with function `fc`: the frame length from the header, or FRAME_NOISE at
+ * once when the second byte is neither `fc` nor its exception (bytes on the line that are no reply to us).
+ */
+export function replyLengthFor(b: Buffer, fc: number): number | undefined {
+  if (b.length >= 2 && b[1] !== fc && b[1] !== (fc | 0x80))
+    throw new GkhError('FRAME_NOISE', `byte 1 of the reply is 0x${b[1]!.toString(16).padStart(2, '0')}, not function 0x${fc.toString(16)} or its exception: line noise`, { byte: 1, expected: fc, got: b[1], partial: toHex(b) });
+  return replyLength(b);
+}
+
 /** One Modbus RTU master on one transport. One transaction at a time (callers queue per bus). */
 export class RtuSession {
   readonly timeoutMs: number;
@@ -55,7 +65,8 @@ export class RtuSession {
     if (this.guardTimeMs > 0) await sleep(this.guardTimeMs);
     this.transport.discardInput();
     await this.transport.write(request);
-    return this.transport.read({ timeoutMs: this.timeoutMs, interByteTimeoutMs: this.interByteTimeoutMs, frameLength: replyLength });
+    const fc = request[1]!;
+    return this.transport.read({ timeoutMs: this.timeoutMs, interByteTimeoutMs: this.interByteTimeoutMs, frameLength: (b) => replyLengthFor(b, fc) });
   }
 
   /**
@@ -79,6 +90,8 @@ export class RtuSession {
       } catch (e) {
         last = e;
         if (!isRetryable(e)) break;
+        // Let the rest of a broken or noisy reply pass before the next try (it is then discarded).
+        await sleep(this.interByteTimeoutMs);
       }
     }
     if (isGkhError(last)) throw new GkhError(last.code, `${last.message} (${tries} ${tries === 1 ? 'try' : 'tries'}; ${this.transport.description})`, { ...last.context, tries, rawFrames: seen, request: toHex(request) }, { cause: last });

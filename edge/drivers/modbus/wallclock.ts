@@ -3,10 +3,16 @@
  * "seconds since 1970" (e.g. ТСРВ records); the gateway stores UTC plus the zone.
  */
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** Offset of `timeZone` from UTC at the UTC instant `utcSeconds`, seconds (east positive). */
 export function zoneOffsetSeconds(utcSeconds: number, timeZone: string): number {
   if (timeZone === 'UTC') return 0;
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formats.set(timeZone, f);
+  }
   const parts = Object.fromEntries(f.formatToParts(new Date(utcSeconds * 1000)).map((p) => [p.type, p.value]));
   const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) / 1000;
   return asUtc - utcSeconds;
