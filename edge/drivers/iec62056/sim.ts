@@ -119,9 +119,11 @@ export class IecSimulator {
         void send(Buffer.from(`${noise}/LUG${offered}UH50\r\n`, 'latin1'));
         return;
       }
-      // ident-sent: ACK V Z Y CR LF
+      // ident-sent: ACK V Z Y CR LF (control characters are the protocol's own)
+      // eslint-disable-next-line no-control-regex
       const m = /^\x06([0-9])([0-9])([0-9])\r\n/.exec(buf);
       if (!m) {
+        // eslint-disable-next-line no-control-regex
         if (buf.length >= 6 || /[^\x06-9\r\n]/.test(buf)) {
           buf = '';
           state = 'idle';
