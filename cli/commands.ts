@@ -3,6 +3,8 @@ import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
 import { notYet } from './cmd-pending.js';
+import { mbusDecode, mbusScan } from './cmd-mbus.js';
+import { simulateMbus } from './cmd-simulate.js';
 
 export const commands: Command[] = [
   notYet('run', 'run the gateway / запустить шлюз', 'Usage: opengkh run --config <file>', 'the gateway runtime (issue "Gateway runtime")', { config: { type: 'string', short: 'c' } }),
@@ -14,4 +16,7 @@ export const commands: Command[] = [
   }),
   configCheck,
   keygen,
+  mbusScan,
+  mbusDecode,
+  simulateMbus,
 ];
