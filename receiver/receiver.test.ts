@@ -100,7 +100,8 @@ describe('receiver checks', () => {
   it('rejects a forged checkpoint signature', () => {
     const b = gw.batch(0, 10);
     // One bit flipped in the signature bytes (after the 4-byte key id).
-    b.checkpoint = { ...b.checkpoint, note: b.checkpoint.note.replace(/— (\S+) (\S+)\n$/, (_m, name: string, sig: string) => `— ${name} ${Buffer.from(Buffer.from(sig, 'base64').map((x, i) => (i === 10 ? x ^ 1 : x))).toString('base64')}\n`) };
+    const cp = b.checkpoints[0]!;
+    b.checkpoints = [{ ...cp, note: cp.note.replace(/— (\S+) (\S+)\n$/, (_m, name: string, sig: string) => `— ${name} ${Buffer.from(Buffer.from(sig, 'base64').map((x, i) => (i === 10 ? x ^ 1 : x))).toString('base64')}\n`) }];
     expectRejected(send(rx, b), 'SYNC_SIGNATURE', 0);
   });
 
@@ -113,7 +114,7 @@ describe('receiver checks', () => {
 
   it('rejects a checkpoint that would shrink the log', () => {
     send(rx, gw.batch(0, 15));
-    const b = { ...gw.batch(15, 20), checkpoint: gw.checkpoints.get(10)! };
+    const b = { ...gw.batch(15, 20), checkpoints: [gw.checkpoints.get(10)!] };
     expectRejected(send(rx, b), 'SYNC_CHECKPOINT_SHRINK', 15);
   });
 

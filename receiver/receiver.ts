@@ -97,7 +97,7 @@ export class Receiver {
         dest: b?.dest ?? null,
         seq: b?.seq ?? null,
         from: b?.from ?? null,
-        batchSize: b?.checkpoint?.size ?? null,
+        batchSize: b?.checkpoints?.at(-1)?.size ?? null,
         storedSize: stored,
         status,
         code,
@@ -130,7 +130,7 @@ export class Receiver {
       const r = db.transaction(() => this.apply(db, vkey, b)).immediate();
       if (r.status === 'stored') return { ack: this.ack(b, 'stored', r.size), ackTopic, status: 'stored', line: `stored ${b.gw} [${b.from}, ${r.size}) from ${b.dest} batch ${b.seq}` };
       log(r.status, r.code, r.reason, b, r.size);
-      return { ack: this.ack(b, r.status, r.size), ackTopic, status: r.status, line: `${r.status} ${b.gw} batch ${b.seq} [${b.from}, ${b.checkpoint.size}): ${r.reason}; holding ${r.size}` };
+      return { ack: this.ack(b, r.status, r.size), ackTopic, status: r.status, line: `${r.status} ${b.gw} batch ${b.seq} [${b.from}, ${b.from + b.entries.length}): ${r.reason}; holding ${r.size}` };
     } catch (e) {
       if (e instanceof GkhError) return reject(e.code, e.message, this.storedSize(b.gw));
       throw e;
@@ -142,14 +142,21 @@ export class Receiver {
    * Throws GkhError for anything that must be rejected; the transaction then stores nothing.
    */
   private apply(db: Db, vkey: string, b: BatchPayload): { status: 'stored' | 'duplicate' | 'gap'; size: number; code: string; reason: string } {
-    const cp = verifyCheckpointNote(vkey, b.checkpoint.note);
     const to = b.from + b.entries.length;
-    if (cp.size !== b.checkpoint.size) throw new GkhError('SYNC_CHECKPOINT', `checkpoint field size ${b.checkpoint.size} differs from the signed size ${cp.size}`, { expected: cp.size, got: b.checkpoint.size });
+    // Every checkpoint: signed by the registered key, its field size equal to the signed size, ascending.
+    const cps = b.checkpoints.map((c, i) => {
+      const p = verifyCheckpointNote(vkey, c.note);
+      if (p.size !== c.size) throw new GkhError('SYNC_CHECKPOINT', `checkpoint ${i}: field size ${c.size} differs from the signed size ${p.size}`, { expected: p.size, got: c.size });
+      if (i > 0 && c.size <= b.checkpoints[i - 1]!.size) throw new GkhError('SYNC_CHECKPOINT', `checkpoint ${i}: sizes must ascend (${b.checkpoints[i - 1]!.size} then ${c.size})`, { index: i });
+      return { ...p, wire: c };
+    });
+    const last = cps[cps.length - 1]!;
     const stateRow = db.prepare('SELECT size, hashes_json FROM rx_tree WHERE id = 1').get() as { size: number; hashes_json: string } | undefined;
     const tree = stateRow ? MerkleTree.fromState({ size: stateRow.size, hashes: JSON.parse(stateRow.hashes_json) as string[] }) : new MerkleTree();
     const n = tree.size;
-    if (cp.size < n && b.from >= n) throw new GkhError('SYNC_CHECKPOINT_SHRINK', `signed checkpoint of size ${cp.size} is below the ${n} entries held: a log never shrinks`, { expected: `>= ${n}`, got: cp.size });
-    if (cp.size !== to) throw new GkhError('SYNC_CHECKPOINT', `checkpoint size ${cp.size} does not cover the batch [${b.from}, ${to})`, { expected: to, got: cp.size });
+    if (last.size < n && b.from >= n) throw new GkhError('SYNC_CHECKPOINT_SHRINK', `signed checkpoint of size ${last.size} is below the ${n} entries held: a log never shrinks`, { expected: `>= ${n}`, got: last.size });
+    if (last.size !== to) throw new GkhError('SYNC_CHECKPOINT', `last checkpoint size ${last.size} does not cover the batch [${b.from}, ${to})`, { expected: to, got: last.size });
+    if (cps[0]!.size <= b.from) throw new GkhError('SYNC_CHECKPOINT', `checkpoint size ${cps[0]!.size} is not inside the batch (${b.from}, ${to}]`, { expected: `> ${b.from}`, got: cps[0]!.size });
     if (b.from > n) return { status: 'gap', size: n, code: 'SYNC_GAP', reason: `batch starts at ${b.from}, this receiver holds ${n}` };
     // Entries already held must be exactly the stored ones (else: two different logs under one key).
     const held = db.prepare('SELECT leaf_hash FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(b.from, Math.min(to, n)) as { leaf_hash: Buffer }[];
@@ -157,12 +164,16 @@ export class Receiver {
     held.forEach((h, i) => {
       if (!hashEqual(h.leaf_hash, leaves[i]!)) throw new GkhError('SYNC_FORK', `entry ${b.from + i} differs from the one held (a different log under the same key)`, { index: b.from + i, expected: h.leaf_hash.toString('hex'), got: leaves[i]!.toString('hex') });
     });
-    if (to <= n) {
-      const stored = db.prepare('SELECT root FROM checkpoints WHERE size = ?').get(to) as { root: Buffer } | undefined;
-      if (stored && !hashEqual(stored.root, cp.root)) throw new GkhError('SYNC_FORK', `checkpoint ${to} has root ${cp.root.toString('hex')}, the held one ${stored.root.toString('hex')}`, { expected: stored.root.toString('hex'), got: cp.root.toString('hex') });
-      return { status: 'duplicate', size: n, code: 'SYNC_DUPLICATE', reason: `batch [${b.from}, ${to}) already held` };
+    const heldRoot = db.prepare('SELECT root FROM checkpoints WHERE size = ?');
+    for (const c of cps) {
+      if (c.size > n) break;
+      const stored = heldRoot.get(c.size) as { root: Buffer } | undefined;
+      if (stored && !hashEqual(stored.root, c.root)) throw new GkhError('SYNC_FORK', `checkpoint ${c.size} has root ${c.root.toString('hex')}, the held one ${stored.root.toString('hex')}`, { expected: stored.root.toString('hex'), got: c.root.toString('hex') });
     }
-    // New entries: each must be a canonical JSON entry of this gateway.
+    if (to <= n) return { status: 'duplicate', size: n, code: 'SYNC_DUPLICATE', reason: `batch [${b.from}, ${to}) already held` };
+    // New entries: each a canonical JSON entry of this gateway; the root checked at every checkpoint.
+    const newCps = cps.filter((c) => c.size > n);
+    let ci = 0;
     for (let i = n - b.from; i < b.entries.length; i++) {
       const text = b.entries[i]!;
       let e: unknown;
@@ -175,9 +186,13 @@ export class Receiver {
       const o = e as { v?: unknown; gw?: unknown; type?: unknown };
       if (o.v !== 1 || o.gw !== b.gw || typeof o.type !== 'string') throw new GkhError('SYNC_ENTRY', `entry ${b.from + i} is not a v1 entry of gateway ${b.gw}`, { index: b.from + i, expected: b.gw, got: o.gw });
       tree.append(leaves[i]!);
+      const c = newCps[ci];
+      if (c && c.size === tree.size) {
+        ci++;
+        const root = tree.root();
+        if (!hashEqual(root, c.root)) throw new GkhError('SYNC_ROOT_MISMATCH', `root of entries [0, ${c.size}) is ${root.toString('hex')}, the signed checkpoint says ${c.root.toString('hex')}`, { expected: c.root.toString('hex'), got: root.toString('hex') });
+      }
     }
-    const root = tree.root();
-    if (!hashEqual(root, cp.root)) throw new GkhError('SYNC_ROOT_MISMATCH', `root of entries [0, ${to}) is ${root.toString('hex')}, the signed checkpoint says ${cp.root.toString('hex')}`, { expected: cp.root.toString('hex'), got: root.toString('hex') });
     const ins = db.prepare('INSERT INTO log_entries (idx, entry, leaf_hash) VALUES (?, ?, ?)');
     const rec = db.prepare('INSERT OR IGNORE INTO rx_receipts (idx, destination, cosigner, size, root, timestamp, verified) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (let i = n - b.from; i < b.entries.length; i++) {
@@ -201,7 +216,8 @@ export class Receiver {
         rec.run(b.from + i, r.destination, name, r.size, r.root, r.time, verified);
       }
     }
-    db.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)').run(to, cp.root, b.checkpoint.note, b.checkpoint.createdAt);
+    const insCp = db.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)');
+    for (const c of newCps) insCp.run(c.size, c.root, c.wire.note, c.wire.createdAt);
     const st = tree.state();
     db.prepare('INSERT INTO rx_tree (id, size, hashes_json) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes_json = excluded.hashes_json').run(st.size, JSON.stringify(st.hashes));
     return { status: 'stored', size: to, code: '', reason: '' };

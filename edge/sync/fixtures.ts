@@ -3,13 +3,14 @@
  * checkpoints), and batches cut from it, so receiver checks can be exercised byte by byte.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { formatCheckpoint, originFor } from '../log/checkpoint.js';
+import { formatCheckpoint, originFor, parseCheckpoint } from '../log/checkpoint.js';
 import { encodeEntry, makeEntry } from '../log/entry.js';
 import { leafHash } from '../log/hash.js';
 import { ed25519RawPublic, ed25519Signer, SIG_ED25519, signNote } from '../log/note.js';
 import { MerkleTree } from '../log/tree.js';
 import { formatVkey } from '../log/vkey.js';
 import { PROTOCOL_VERSION, type BatchPayload, type WireCheckpoint } from './protocol.js';
+import type { Receipt, SyncLog } from './types.js';
 
 /** An hourly entry body as the poller would log it (32 meters × 30 days is the benchmark's shape). */
 export function hourlyBody(meter: number, hour: number, tz = 'Asia/Yekaterinburg') {
@@ -67,11 +68,41 @@ export class MemoryLog {
     return cp;
   }
 
-  /** Batch of entries [from, to) with the checkpoint of size `to` (which must exist). */
+  /** Checkpoints with size in (from, to], ascending. */
+  checkpointsIn(from: number, to: number): WireCheckpoint[] {
+    return [...this.checkpoints.values()].filter((c) => c.size > from && c.size <= to).sort((a, b) => a.size - b.size);
+  }
+
+  /** Batch of entries [from, to) with the checkpoints in (from, to] (one at `to` must exist). */
   batch(from: number, to: number, seq = 1, dest = 'uk'): BatchPayload {
-    const checkpoint = this.checkpoints.get(to);
-    if (!checkpoint) throw new Error(`no checkpoint at ${to}`);
-    return { v: PROTOCOL_VERSION, kind: 'batch', gw: this.gatewayId, dest, seq, from, entries: this.entries.slice(from, to), checkpoint };
+    if (!this.checkpoints.has(to)) throw new Error(`no checkpoint at ${to}`);
+    return { v: PROTOCOL_VERSION, kind: 'batch', gw: this.gatewayId, dest, seq, from, entries: this.entries.slice(from, to), checkpoints: this.checkpointsIn(from, to) };
   }
 }
 
+
+/** A SyncLog over a MemoryLog (worker tests without the SQLite evidence log). */
+export function memorySyncLog(log: MemoryLog): SyncLog & { appended: number } {
+  const sizes = () => [...log.checkpoints.keys()].sort((a, b) => a - b);
+  const s = {
+    appended: 0,
+    checkpointedSize: () => sizes().at(-1) ?? 0,
+    entries: (from: number, to: number) => log.entries.slice(from, to),
+    checkpointAt: (size: number) => log.checkpoints.get(size),
+    checkpointsIn: (from: number, to: number) => log.checkpointsIn(from, to),
+    checkpointFor(from: number, maxTo: number) {
+      const all = sizes();
+      const within = all.filter((x) => x > from && x <= maxTo);
+      return log.checkpoints.get(within.at(-1) ?? all.find((x) => x > from) ?? -1);
+    },
+    entryType: (idx: number) => (JSON.parse(log.entries[idx]!) as { type: string }).type,
+    appendReceipt(r: Receipt) {
+      const cp = parseCheckpoint(r.checkpoint);
+      const i = log.append('cosignature', { destination: r.destination, size: r.size, root: cp.root.toString('base64'), line: r.cosignature, time: r.timestamp }, Date.now());
+      log.checkpoint(Date.now());
+      s.appended++;
+      return i;
+    },
+  };
+  return s;
+}

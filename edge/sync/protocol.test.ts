@@ -55,7 +55,8 @@ describe('sync protocol', () => {
     ['unknown key', JSON.stringify({ ...batch, extra: 1 }), /must NOT have additional properties/],
     ['negative from', JSON.stringify({ ...batch, from: -1 }), /\/from must be >= 0/],
     ['gateway id with a slash', JSON.stringify({ ...batch, gw: 'a/b' }), /\/gw must match pattern/],
-    ['checkpoint without note', JSON.stringify({ ...batch, checkpoint: { size: 3, createdAt: 1 } }), /\/checkpoint must have required property 'note'/],
+    ['checkpoint without note', JSON.stringify({ ...batch, checkpoints: [{ size: 3, createdAt: 1 }] }), /\/checkpoints\/0 must have required property 'note'/],
+    ['no checkpoint', JSON.stringify({ ...batch, checkpoints: [] }), /\/checkpoints must NOT have fewer than 1 items/],
   ])('rejects a batch: %s', (_name, text, re) => {
     try {
       decodeBatch(text);

@@ -60,7 +60,9 @@ export interface WireCheckpoint {
 
 /**
  * Gateway → receiver. Entries `[from, from + entries.length)` of the gateway's log, each the canonical
- * JSON text (RFC 8785) of the entry exactly as hashed, and the checkpoint of size `from + entries.length`.
+ * JSON text (RFC 8785) of the entry exactly as hashed, and every gateway checkpoint whose size lies in
+ * `(from, from + entries.length]`, ascending; the last one covers the batch (its size is the end).
+ * Sending all of them lets every receiver hold the same checkpoint rows whatever the batch cuts were.
  */
 export interface BatchPayload {
   v: typeof PROTOCOL_VERSION;
@@ -74,7 +76,7 @@ export interface BatchPayload {
   /** Log index of the first entry. */
   from: number;
   entries: string[];
-  checkpoint: WireCheckpoint;
+  checkpoints: WireCheckpoint[];
 }
 
 /** What the receiver did with a batch. */
@@ -133,7 +135,7 @@ export const batchSchema = {
   title: 'opengkh sync batch',
   type: 'object',
   additionalProperties: false,
-  required: ['v', 'kind', 'gw', 'dest', 'seq', 'from', 'entries', 'checkpoint'],
+  required: ['v', 'kind', 'gw', 'dest', 'seq', 'from', 'entries', 'checkpoints'],
   properties: {
     v: { const: PROTOCOL_VERSION },
     kind: { const: 'batch' },
@@ -142,11 +144,15 @@ export const batchSchema = {
     seq: uint,
     from: uint,
     entries: { type: 'array', minItems: 1, items: { type: 'string', minLength: 2 } },
-    checkpoint: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['size', 'note', 'createdAt'],
-      properties: { size: uint, note: { type: 'string', minLength: 1, maxLength: 65536 }, createdAt: uint },
+    checkpoints: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['size', 'note', 'createdAt'],
+        properties: { size: uint, note: { type: 'string', minLength: 1, maxLength: 65536 }, createdAt: uint },
+      },
     },
   },
 } as const;

@@ -12,6 +12,8 @@ export interface SyncLog {
    * one above `from` (the batch then exceeds its limits). Undefined when no checkpoint lies above `from`.
    */
   checkpointFor(from: number, maxTo: number): WireCheckpoint | undefined;
+  /** Every checkpoint with size in (from, to], ascending. */
+  checkpointsIn(from: number, to: number): WireCheckpoint[];
   /** The gateway's stored checkpoint of exactly `size`, if any. */
   checkpointAt(size: number): WireCheckpoint | undefined;
   /** Entry type of the entry at `idx` (`hourly`, `cosignature`, …). */

@@ -216,7 +216,7 @@ export class SyncWorker extends EventEmitter {
       if (!cp) break;
       const entries = cp.size <= from + candidates.length ? candidates.slice(0, cp.size - from) : this.o.log.entries(from, cp.size);
       const seq = ++this.seq;
-      const batch: BatchPayload = { v: PROTOCOL_VERSION, kind: 'batch', gw: this.o.gatewayId, dest: this.id, seq, from, entries, checkpoint: cp };
+      const batch: BatchPayload = { v: PROTOCOL_VERSION, kind: 'batch', gw: this.o.gatewayId, dest: this.id, seq, from, entries, checkpoints: this.o.log.checkpointsIn(from, cp.size) };
       let hasData = false;
       for (let i = from; i < cp.size && !hasData; i++) hasData = this.o.log.entryType(i) !== 'cosignature';
       this.inflight.set(seq, { seq, from, to: cp.size, sentAt: Date.now(), hasData });

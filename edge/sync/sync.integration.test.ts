@@ -1,0 +1,269 @@
+/**
+ * Dual sync end to end with real components: two mosquitto brokers on loopback, the real receiver
+ * (`opengkh receiver --config …`) as child processes, and the gateway's sync workers against a log with
+ * entries. Build first: `npx tsc -p .`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DestinationConfig } from '../config/types.js';
+import { openDb, type Db } from '../store/db.js';
+import { getCursor } from '../store/cursors.js';
+import { startBroker, type Broker } from './broker.js';
+import { MemoryLog, hourlyBody, memorySyncLog } from './fixtures.js';
+import { repoRoot, spawnReceiver, writeReceiverConfig, type ReceiverProc } from './harness.js';
+import { decodeAck, encode, type AckPayload, type BatchPayload } from './protocol.js';
+import { SyncWorker } from './worker.js';
+
+const root = mkdtempSync(join(tmpdir(), 'gkh-sync-'));
+const bin = join(repoRoot(), 'bin/opengkh.js');
+const GWS = ['gw-a', 'gw-b', 'gw-c', 'gw-x'] as const;
+const logs = Object.fromEntries(GWS.map((g) => [g, new MemoryLog(g)])) as Record<(typeof GWS)[number], MemoryLog>;
+
+let brokerA: Broker;
+let brokerB: Broker;
+let uk: ReceiverProc;
+let rso: ReceiverProc;
+const workers: SyncWorker[] = [];
+const dbs: Db[] = [];
+
+function vkeyOf(config: string): string {
+  return execFileSync(process.execPath, [bin, 'receiver', 'vkey', '--config', config], { encoding: 'utf8' }).trim();
+}
+
+beforeAll(async () => {
+  brokerA = await startBroker(join(root, 'broker-a'));
+  brokerB = await startBroker(join(root, 'broker-b'));
+  const gateways = GWS.map((g) => ({ id: g, vkey: logs[g].vkey }));
+  const ukCfg = writeReceiverConfig(join(root, 'uk'), { receiverId: 'uk', url: brokerA.url, gateways });
+  const rsoCfg = writeReceiverConfig(join(root, 'rso'), { receiverId: 'rso', url: brokerB.url, gateways, protocolVersion: 4 });
+  // Each party knows the other's cosigner key, so forwarded receipts verify.
+  const ukKey = vkeyOf(ukCfg);
+  const rsoKey = vkeyOf(rsoCfg);
+  writeReceiverConfig(join(root, 'uk'), { receiverId: 'uk', url: brokerA.url, gateways, peers: [{ vkey: rsoKey }] });
+  writeReceiverConfig(join(root, 'rso'), { receiverId: 'rso', url: brokerB.url, gateways, protocolVersion: 4, peers: [{ vkey: ukKey }] });
+  [uk, rso] = await Promise.all([spawnReceiver(join(root, 'uk'), ukCfg), spawnReceiver(join(root, 'rso'), rsoCfg)]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  dbs.forEach((d) => d.close());
+  await Promise.all([uk?.stop(), rso?.stop()]);
+  await Promise.all([brokerA?.stop(), brokerB?.stop()]);
+  rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+/** Appends `hours` hours of `meters` meters, a checkpoint after each hour (as the poller does), and an event per day. */
+function fill(log: MemoryLog, fromHour: number, hours: number, meters: number): void {
+  for (let h = fromHour; h < fromHour + hours; h++) {
+    for (let m = 0; m < meters; m++) log.append('hourly', hourlyBody(m, h));
+    if (h % 24 === 0) log.append('comm.restored', { meterId: 'm00', downSince: new Date(Date.UTC(2026, 9, 1) + h * 3600_000).toISOString() });
+    log.checkpoint(Date.UTC(2026, 9, 1) + h * 3600_000 + 3700_000);
+  }
+}
+
+function dest(id: string, role: string, url: string, protocolVersion: 4 | 5, batch = { maxEntries: 64, maxBytes: 262144, window: 4 }): DestinationConfig {
+  return { id, role, url, topicPrefix: 'opengkh', protocolVersion, batch };
+}
+
+function startWorkers(gw: MemoryLog, batch?: DestinationConfig['batch']) {
+  const db = openDb(join(root, `${gw.gatewayId}-gateway.db`));
+  dbs.push(db);
+  const slog = memorySyncLog(gw);
+  const mk = (d: DestinationConfig) => {
+    const w = new SyncWorker({ gatewayId: gw.gatewayId, destination: d, db, log: slog, pollMs: 200, ackTimeoutMs: 5000, receiptIntervalMs: 60_000 });
+    w.on('problem', () => undefined);
+    workers.push(w);
+    w.start();
+    return w;
+  };
+  return { db, slog, ukW: mk(dest('uk', 'УК', brokerA.url, 5, batch)), rsoW: mk(dest('rso', 'РСО', brokerB.url, 4, batch)) };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Rows of a receiver's copy of a gateway's log. */
+function held(rx: ReceiverProc, gw: string) {
+  const db = openDb(join(rx.dir, 'data/gateways', `${gw}.db`), { readonly: true });
+  try {
+    return {
+      entries: db.prepare('SELECT idx, entry, leaf_hash FROM log_entries ORDER BY idx').all() as { idx: number; entry: Buffer; leaf_hash: Buffer }[],
+      checkpoints: db.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size').all() as { size: number; root: Buffer; note: string; created_at: number }[],
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Both cursors at the end of the log and nothing more to send (receipts included). */
+async function settled(db: Db, slog: ReturnType<typeof memorySyncLog>, timeoutMs = 60_000): Promise<void> {
+  await until(() => {
+    const n = slog.checkpointedSize();
+    return getCursor(db, 'uk').ackedSize === n && getCursor(db, 'rso').ackedSize === n;
+  }, 'both cursors at the end of the log', timeoutMs);
+  // A receipt appended by the last ack travels on: wait until that too is acknowledged.
+  await new Promise((r) => setTimeout(r, 600));
+  await until(() => {
+    const n = slog.checkpointedSize();
+    return getCursor(db, 'uk').ackedSize === n && getCursor(db, 'rso').ackedSize === n;
+  }, 'receipts delivered', timeoutMs);
+}
+
+describe('dual sync through mosquitto to two real receivers', () => {
+  it('delivers byte-identical entries and checkpoints to both, with each party\'s receipt forwarded', { timeout: 120_000 }, async () => {
+    const gw = logs['gw-a'];
+    fill(gw, 0, 48, 12);
+    const { db, slog, ukW, rsoW } = startWorkers(gw);
+    await settled(db, slog);
+    await Promise.all([ukW.stop(), rsoW.stop()]);
+    const a = held(uk, 'gw-a');
+    const b = held(rso, 'gw-a');
+    expect(a.entries.length).toBe(gw.entries.length);
+    expect(a.entries.map((r) => r.entry.toString('utf8'))).toEqual(gw.entries);
+    expect(b.entries).toEqual(a.entries);
+    expect(b.checkpoints).toEqual(a.checkpoints);
+    expect(a.checkpoints.map((c) => c.note)).toEqual(gw.checkpointsIn(0, gw.entries.length).map((c) => c.note));
+    // Receipts: each destination's cosignature is in the log, and each side shows the other's.
+    expect(slog.appended).toBeGreaterThanOrEqual(2);
+    const status = JSON.parse(execFileSync(process.execPath, [bin, 'receiver', 'status', '--config', uk.config, '--json'], { encoding: 'utf8' })) as {
+      gateways: { gateway: string; receipts: { destination: string; size: number; verified: boolean; confirmedAt: string }[] }[];
+    };
+    const r = status.gateways.find((g) => g.gateway === 'gw-a')!.receipts.find((x) => x.destination === 'rso')!;
+    expect(r.verified).toBe(true);
+    expect(r.size).toBeGreaterThanOrEqual(48 * 12);
+    expect(Date.parse(r.confirmedAt)).toBeGreaterThan(Date.now() - 120_000);
+    const text = execFileSync(process.execPath, [bin, 'receiver', 'status', '--config', rso.config], { encoding: 'utf8' });
+    expect(text).toMatch(/uk \(uk\) confirmed up to entry \d+ at 20\d\d-/);
+    for (const rx of [uk, rso]) expect(execFileSync(process.execPath, [bin, 'receiver', 'verify', '--config', rx.config], { encoding: 'utf8' })).toMatch(/ok {3}gw-a: \d+ entries/);
+  });
+
+  it('keeps one destination at pace while the other broker is down, then catches up with no gap or duplicate', { timeout: 120_000 }, async () => {
+    const gw = logs['gw-b'];
+    fill(gw, 0, 96, 16);
+    const { db, slog, ukW, rsoW } = startWorkers(gw, { maxEntries: 40, maxBytes: 262144, window: 2 });
+    await new Promise<void>((res) => rsoW.once('ack', () => res()));
+    await brokerB.stop();
+    const atStop = getCursor(db, 'rso').ackedSize;
+    // More data arrives during the outage; the other destination takes it all.
+    fill(gw, 96, 24, 16);
+    ukW.notify();
+    await until(() => getCursor(db, 'uk').ackedSize >= 120 * 16, 'uk drained while rso broker is down');
+    expect(brokerB.running()).toBe(false);
+    expect(getCursor(db, 'rso').ackedSize).toBe(atStop);
+    expect(atStop).toBeLessThan(slog.checkpointedSize());
+    await new Promise((r) => setTimeout(r, 1500));
+    await brokerB.start();
+    await settled(db, slog);
+    await Promise.all([ukW.stop(), rsoW.stop()]);
+    const a = held(uk, 'gw-b');
+    const b = held(rso, 'gw-b');
+    expect(b.entries.map((r) => r.idx)).toEqual(Array.from({ length: gw.entries.length }, (_, i) => i));
+    expect(b.entries).toEqual(a.entries);
+    expect(b.checkpoints).toEqual(a.checkpoints);
+  });
+
+  it('a receiver restarted with data on disk resumes from its size', { timeout: 120_000 }, async () => {
+    const gw = logs['gw-c'];
+    fill(gw, 0, 24, 16);
+    const { db, slog, ukW, rsoW } = startWorkers(gw, { maxEntries: 40, maxBytes: 262144, window: 2 });
+    await settled(db, slog);
+    await rso.stop();
+    const before = held(rso, 'gw-c').entries.length;
+    expect(before).toBe(slog.checkpointedSize());
+    fill(gw, 24, 24, 16);
+    ukW.notify();
+    rsoW.notify();
+    await new Promise((r) => setTimeout(r, 500));
+    const mark = rso.lines.length;
+    await rso.restart();
+    await settled(db, slog);
+    await Promise.all([ukW.stop(), rsoW.stop()]);
+    // The first gw-c batch it handled after the restart starts at (or is answered with) the size it had.
+    const first = rso.lines.slice(mark).find((l) => / gw-c /.test(l))!;
+    expect(first).toMatch(new RegExp(`(stored gw-c \\[${before},|holding ${before}$)`));
+    const b = held(rso, 'gw-c');
+    expect(b.entries).toEqual(held(uk, 'gw-c').entries);
+    expect(b.entries.length).toBe(gw.entries.length);
+  });
+});
+
+describe('the real receiver rejects what does not verify, logs why, and stores nothing', () => {
+  const gw = logs['gw-x'];
+  let client: mqtt.MqttClient;
+  const acks: AckPayload[] = [];
+  let seq = 100;
+
+  beforeAll(async () => {
+    for (let h = 0; h < 5; h++) gw.append('hourly', hourlyBody(1, h));
+    gw.checkpoint();
+    for (let h = 5; h < 10; h++) gw.append('hourly', hourlyBody(1, h));
+    gw.checkpoint();
+    for (let h = 10; h < 20; h++) gw.append('hourly', hourlyBody(1, h));
+    gw.checkpoint();
+    client = await mqtt.connectAsync(brokerA.url, { protocolVersion: 5 });
+    client.on('message', (_t, p) => acks.push(decodeAck(p)));
+    await client.subscribeAsync('opengkh/gw/+/ack', { qos: 1 });
+    const r = await publish(gw.batch(0, 10));
+    expect(r).toMatchObject({ status: 'stored', size: 10 });
+  });
+  afterAll(() => client?.endAsync());
+
+  async function publish(b: BatchPayload, gwId = b.gw): Promise<AckPayload> {
+    b.seq = ++seq;
+    await client.publishAsync(`opengkh/gw/${gwId}/batch`, encode(b), { qos: 1 });
+    await until(() => acks.some((a) => a.seq === b.seq), `ack of seq ${b.seq}`, 20_000);
+    return acks.find((a) => a.seq === b.seq)!;
+  }
+  const count = () => held(uk, 'gw-x').entries.length;
+
+  it.each([
+    ['a tampered entry', () => {
+      const b = gw.batch(10, 20);
+      b.entries[3] = b.entries[3]!.replace('"unit":"MPa","value":0.62', '"unit":"MPa","value":0.72');
+      return b;
+    }, 'rejected', 'SYNC_ROOT_MISMATCH'],
+    ['a forged signature', () => {
+      const b = gw.batch(10, 20);
+      const forger = new MemoryLog('gw-x');
+      for (let h = 0; h < 20; h++) forger.append('hourly', hourlyBody(1, h));
+      b.checkpoints = [{ ...b.checkpoints[0]!, note: forger.checkpoint().note }];
+      return b;
+    }, 'rejected', 'SYNC_SIGNATURE'],
+    ['a checkpoint that shrinks the log', () => ({ ...gw.batch(10, 20), checkpoints: [gw.checkpoints.get(5)!] }), 'rejected', 'SYNC_CHECKPOINT_SHRINK'],
+    ['a replayed old batch', () => gw.batch(0, 10), 'duplicate', 'SYNC_DUPLICATE'],
+  ] as const)('%s', async (_name, make, status, code) => {
+    const b = make();
+    const ack = await publish(b);
+    expect(ack.status).toBe(status);
+    expect(ack.size).toBe(10);
+    if (status === 'rejected') expect(ack.code).toBe(code);
+    const line = await uk.waitFor(new RegExp(`gw-x batch ${b.seq} .*${status === 'rejected' ? code : 'already held'}`));
+    expect(line).toMatch(status === 'rejected' ? /rejected/ : /duplicate/);
+    expect(count()).toBe(10);
+  });
+
+  it('an unknown gateway key', async () => {
+    const stranger = new MemoryLog('gw-unknown');
+    stranger.append('hourly', hourlyBody(1, 0));
+    stranger.checkpoint();
+    const ack = await publish(stranger.batch(0, 1));
+    expect(ack).toMatchObject({ status: 'rejected', code: 'SYNC_UNKNOWN_GATEWAY', size: 0 });
+    await uk.waitFor(/rejected gw-unknown batch \d+ .*SYNC_UNKNOWN_GATEWAY/);
+    // A gateway registered under this id but signing with another key is a forged signature too.
+    const impostor = new MemoryLog('gw-x');
+    for (const e of gw.entries.slice(0, 20)) impostor.append('hourly', JSON.parse(e).body as object);
+    impostor.checkpoint();
+    const ack2 = await publish(impostor.batch(10, 20));
+    expect(ack2).toMatchObject({ status: 'rejected', code: 'SYNC_SIGNATURE' });
+    expect(count()).toBe(10);
+  });
+});
