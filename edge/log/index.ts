@@ -46,3 +46,4 @@ export {
   type CosignatureBody,
 } from './entry.js';
 export { entrySchemas } from './schemas.js';
+export { makeRotationEntry, verifyRotation } from './rotation.js';

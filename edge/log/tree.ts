@@ -57,6 +57,17 @@ export class MerkleTree {
     return t;
   }
 
+  /**
+   * Rewinds to an earlier state of this same tree (e.g. after a storage rollback), keeping the node
+   * cache: cached subtrees beyond the new size are never read before re-appends overwrite them.
+   */
+  rewindTo(state: TreeState): void {
+    if (state.size > this.n) throw new GkhError('LOG_STATE', `cannot rewind from ${this.n} forward to ${state.size}`, { size: this.n, target: state.size });
+    const t = MerkleTree.fromState(state);
+    this.n = t.n;
+    this.stack = t.stack;
+  }
+
   /** Number of leaves. */
   get size(): number {
     return this.n;
