@@ -4,31 +4,49 @@
  * entries. Build first: `npx tsc -p .`.
  */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DestinationConfig } from '../config/types.js';
+import { makeEntry } from '../log/entry.js';
 import { openDb, type Db } from '../store/db.js';
+import { EvidenceLog } from '../store/evidence.js';
 import { getCursor } from '../store/cursors.js';
 import { startBroker, type Broker } from './broker.js';
-import { MemoryLog, hourlyBody, memorySyncLog } from './fixtures.js';
+import { MemoryLog, hourlyBody } from './fixtures.js';
+import { evidenceSyncLog } from './log-source.js';
+import type { SyncLog } from './types.js';
 import { repoRoot, spawnReceiver, writeReceiverConfig, type ReceiverProc } from './harness.js';
 import { decodeAck, encode, type AckPayload, type BatchPayload } from './protocol.js';
 import { SyncWorker } from './worker.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gkh-sync-'));
 const bin = join(repoRoot(), 'bin/opengkh.js');
-const GWS = ['gw-a', 'gw-b', 'gw-c', 'gw-x'] as const;
-const logs = Object.fromEntries(GWS.map((g) => [g, new MemoryLog(g)])) as Record<(typeof GWS)[number], MemoryLog>;
+/** A gateway: its database, evidence log (the real store) and the workers' view of it. */
+interface Gateway {
+  gatewayId: string;
+  db: Db;
+  log: EvidenceLog;
+  slog: SyncLog;
+  vkey: string;
+}
+function gateway(gatewayId: string): Gateway {
+  const db = openDb(join(root, `${gatewayId}-gateway.db`));
+  const log = EvidenceLog.open(db, { gatewayId, privateKey: generateKeyPairSync('ed25519').privateKey });
+  return { gatewayId, db, log, slog: evidenceSyncLog(log, db, gatewayId), vkey: log.vkey };
+}
+const gws = { 'gw-a': gateway('gw-a'), 'gw-b': gateway('gw-b'), 'gw-c': gateway('gw-c') };
+/** Crafted batches for the rejection tests come from an in-memory log with a registered key. */
+const forged = new MemoryLog('gw-x');
 
 let brokerA: Broker;
 let brokerB: Broker;
 let uk: ReceiverProc;
 let rso: ReceiverProc;
 const workers: SyncWorker[] = [];
-const dbs: Db[] = [];
 
 function vkeyOf(config: string): string {
   return execFileSync(process.execPath, [bin, 'receiver', 'vkey', '--config', config], { encoding: 'utf8' }).trim();
@@ -37,7 +55,7 @@ function vkeyOf(config: string): string {
 beforeAll(async () => {
   brokerA = await startBroker(join(root, 'broker-a'));
   brokerB = await startBroker(join(root, 'broker-b'));
-  const gateways = GWS.map((g) => ({ id: g, vkey: logs[g].vkey }));
+  const gateways = [...Object.values(gws).map((g) => ({ id: g.gatewayId, vkey: g.vkey })), { id: 'gw-x', vkey: forged.vkey }];
   const ukCfg = writeReceiverConfig(join(root, 'uk'), { receiverId: 'uk', url: brokerA.url, gateways });
   const rsoCfg = writeReceiverConfig(join(root, 'rso'), { receiverId: 'rso', url: brokerB.url, gateways, protocolVersion: 4 });
   // Each party knows the other's cosigner key, so forwarded receipts verify.
@@ -50,29 +68,32 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
-  dbs.forEach((d) => d.close());
+  Object.values(gws).forEach((g) => g.db.close());
   await Promise.all([uk?.stop(), rso?.stop()]);
   await Promise.all([brokerA?.stop(), brokerB?.stop()]);
   rmSync(root, { recursive: true, force: true });
 }, 60_000);
 
 /** Appends `hours` hours of `meters` meters, a checkpoint after each hour (as the poller does), and an event per day. */
-function fill(log: MemoryLog, fromHour: number, hours: number, meters: number): void {
+function fill(g: Gateway, fromHour: number, hours: number, meters: number): void {
   for (let h = fromHour; h < fromHour + hours; h++) {
-    for (let m = 0; m < meters; m++) log.append('hourly', hourlyBody(m, h));
-    if (h % 24 === 0) log.append('comm.restored', { meterId: 'm00', downSince: new Date(Date.UTC(2026, 9, 1) + h * 3600_000).toISOString() });
-    log.checkpoint(Date.UTC(2026, 9, 1) + h * 3600_000 + 3700_000);
+    const at = Date.UTC(2026, 9, 1) + h * 3600_000 + 3605_000;
+    g.db.transaction(() => {
+      const es: object[] = Array.from({ length: meters }, (_, m) => makeEntry('hourly', g.gatewayId, hourlyBody(m, h), at));
+      if (h % 24 === 0) es.push(makeEntry('comm.restored', g.gatewayId, { meterId: 'm00', downSince: new Date(at - 7200_000).toISOString() }, at));
+      g.log.append(es);
+      g.log.checkpoint();
+    })();
   }
 }
+const allEntries = (g: Gateway) => g.log.entriesRange(0, g.log.size).map((b) => b.toString('utf8'));
 
 function dest(id: string, role: string, url: string, protocolVersion: 4 | 5, batch = { maxEntries: 64, maxBytes: 262144, window: 4 }): DestinationConfig {
   return { id, role, url, topicPrefix: 'opengkh', protocolVersion, batch };
 }
 
-function startWorkers(gw: MemoryLog, batch?: DestinationConfig['batch']) {
-  const db = openDb(join(root, `${gw.gatewayId}-gateway.db`));
-  dbs.push(db);
-  const slog = memorySyncLog(gw);
+function startWorkers(gw: Gateway, batch?: DestinationConfig['batch']) {
+  const { db, slog } = gw;
   const mk = (d: DestinationConfig) => {
     const w = new SyncWorker({ gatewayId: gw.gatewayId, destination: d, db, log: slog, pollMs: 200, ackTimeoutMs: 5000, receiptIntervalMs: 60_000 });
     w.on('problem', () => undefined);
@@ -105,7 +126,7 @@ function held(rx: ReceiverProc, gw: string) {
 }
 
 /** Both cursors at the end of the log and nothing more to send (receipts included). */
-async function settled(db: Db, slog: ReturnType<typeof memorySyncLog>, timeoutMs = 60_000): Promise<void> {
+async function settled(db: Db, slog: SyncLog, timeoutMs = 60_000): Promise<void> {
   await until(() => {
     const n = slog.checkpointedSize();
     return getCursor(db, 'uk').ackedSize === n && getCursor(db, 'rso').ackedSize === n;
@@ -120,20 +141,21 @@ async function settled(db: Db, slog: ReturnType<typeof memorySyncLog>, timeoutMs
 
 describe('dual sync through mosquitto to two real receivers', () => {
   it('delivers byte-identical entries and checkpoints to both, with each party\'s receipt forwarded', { timeout: 120_000 }, async () => {
-    const gw = logs['gw-a'];
+    const gw = gws['gw-a'];
     fill(gw, 0, 48, 12);
     const { db, slog, ukW, rsoW } = startWorkers(gw);
     await settled(db, slog);
     await Promise.all([ukW.stop(), rsoW.stop()]);
     const a = held(uk, 'gw-a');
     const b = held(rso, 'gw-a');
-    expect(a.entries.length).toBe(gw.entries.length);
-    expect(a.entries.map((r) => r.entry.toString('utf8'))).toEqual(gw.entries);
+    expect(a.entries.length).toBe(gw.log.size);
+    expect(a.entries.map((r) => r.entry.toString('utf8'))).toEqual(allEntries(gw));
     expect(b.entries).toEqual(a.entries);
     expect(b.checkpoints).toEqual(a.checkpoints);
-    expect(a.checkpoints.map((c) => c.note)).toEqual(gw.checkpointsIn(0, gw.entries.length).map((c) => c.note));
-    // Receipts: each destination's cosignature is in the log, and each side shows the other's.
-    expect(slog.appended).toBeGreaterThanOrEqual(2);
+    expect(a.checkpoints.map((c) => c.note)).toEqual(slog.checkpointsIn(0, gw.log.size).map((c) => c.note));
+    // Receipts: each destination's cosignature is in the gateway's log, and each side shows the other's.
+    const receipts = allEntries(gw).filter((e) => e.includes('"type":"cosignature"'));
+    expect(receipts.length).toBeGreaterThanOrEqual(2);
     const status = JSON.parse(execFileSync(process.execPath, [bin, 'receiver', 'status', '--config', uk.config, '--json'], { encoding: 'utf8' })) as {
       gateways: { gateway: string; receipts: { destination: string; size: number; verified: boolean; confirmedAt: string }[] }[];
     };
@@ -147,7 +169,7 @@ describe('dual sync through mosquitto to two real receivers', () => {
   });
 
   it('keeps one destination at pace while the other broker is down, then catches up with no gap or duplicate', { timeout: 120_000 }, async () => {
-    const gw = logs['gw-b'];
+    const gw = gws['gw-b'];
     fill(gw, 0, 96, 16);
     const { db, slog, ukW, rsoW } = startWorkers(gw, { maxEntries: 40, maxBytes: 262144, window: 2 });
     await new Promise<void>((res) => rsoW.once('ack', () => res()));
@@ -166,13 +188,14 @@ describe('dual sync through mosquitto to two real receivers', () => {
     await Promise.all([ukW.stop(), rsoW.stop()]);
     const a = held(uk, 'gw-b');
     const b = held(rso, 'gw-b');
-    expect(b.entries.map((r) => r.idx)).toEqual(Array.from({ length: gw.entries.length }, (_, i) => i));
+    expect(b.entries.map((r) => r.idx)).toEqual(Array.from({ length: gw.log.size }, (_, i) => i));
+    expect(b.entries.map((r) => r.entry.toString('utf8'))).toEqual(allEntries(gw));
     expect(b.entries).toEqual(a.entries);
     expect(b.checkpoints).toEqual(a.checkpoints);
   });
 
   it('a receiver restarted with data on disk resumes from its size', { timeout: 120_000 }, async () => {
-    const gw = logs['gw-c'];
+    const gw = gws['gw-c'];
     fill(gw, 0, 24, 16);
     const { db, slog, ukW, rsoW } = startWorkers(gw, { maxEntries: 40, maxBytes: 262144, window: 2 });
     await settled(db, slog);
@@ -192,12 +215,12 @@ describe('dual sync through mosquitto to two real receivers', () => {
     expect(first).toMatch(new RegExp(`(stored gw-c \\[${before},|holding ${before}$)`));
     const b = held(rso, 'gw-c');
     expect(b.entries).toEqual(held(uk, 'gw-c').entries);
-    expect(b.entries.length).toBe(gw.entries.length);
+    expect(b.entries.length).toBe(gw.log.size);
   });
 });
 
 describe('the real receiver rejects what does not verify, logs why, and stores nothing', () => {
-  const gw = logs['gw-x'];
+  const gw = forged;
   let client: mqtt.MqttClient;
   const acks: AckPayload[] = [];
   let seq = 100;
