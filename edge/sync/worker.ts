@@ -54,12 +54,14 @@ export interface WorkerStatus {
   lastAckAt: number | null;
   lastError: string | null;
   batchesSent: number;
+  /** Payload bytes of all batches published (MQTT framing excluded). */
+  bytesSent: number;
   acks: number;
 }
 
 /**
  * Events: `ack` (AckPayload, after handling), `problem` (GkhError: bad ack, rejection, broker error),
- * `connect`, `offline`, `caughtUp` (ackedSize).
+ * `connect`, `offline`, `caughtUp` (ackedSize), `batch` (the payload Buffer, as published).
  */
 export class SyncWorker extends EventEmitter {
   readonly id: string;
@@ -84,7 +86,7 @@ export class SyncWorker extends EventEmitter {
     this.topics = { batch: topic(d.topicPrefix, opts.gatewayId, 'batch'), ack: topic(d.topicPrefix, opts.gatewayId, 'ack'), state: topic(d.topicPrefix, opts.gatewayId, 'state') };
     const c = getCursor(opts.db, d.id);
     this.nextFrom = c.ackedSize;
-    this.st = { destination: d.id, role: d.role, connected: false, ackedSize: c.ackedSize, inFlight: 0, nextFrom: c.ackedSize, lastAckAt: c.ackedAt, lastError: null, batchesSent: 0, acks: 0 };
+    this.st = { destination: d.id, role: d.role, connected: false, ackedSize: c.ackedSize, inFlight: 0, nextFrom: c.ackedSize, lastAckAt: c.ackedAt, lastError: null, batchesSent: 0, bytesSent: 0, acks: 0 };
   }
 
   /** Current state (a copy). */
@@ -222,7 +224,10 @@ export class SyncWorker extends EventEmitter {
       this.inflight.set(seq, { seq, from, to: cp.size, sentAt: Date.now(), hasData });
       this.nextFrom = cp.size;
       this.st.batchesSent++;
-      c.publish(this.topics.batch, encode(batch), { qos: 1 }, (err) => {
+      const payload = encode(batch);
+      this.st.bytesSent += payload.length;
+      if (this.listenerCount('batch') > 0) this.emit('batch', payload);
+      c.publish(this.topics.batch, payload, { qos: 1 }, (err) => {
         // A PUBACK only means the broker has it; the cursor waits for the receiver's ack.
         if (err) this.problem(new GkhError('SYNC_BROKER', `publish of batch ${seq} failed: ${err.message}`, { destination: this.id }));
       });
