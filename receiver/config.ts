@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describeErrors, formatProblem, makeAjv } from '../edge/config/validate.js';
 import { GkhError } from '../edge/errors.js';
+import { SIG_COSIGNATURE_V1, SIG_ED25519 } from '../edge/log/note.js';
+import { parseVkey } from '../edge/log/vkey.js';
 
 const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' };
 
@@ -106,6 +108,21 @@ export function validateReceiverConfig(input: unknown, baseDir = process.cwd()):
     throw new GkhError('CONFIG_INVALID', `receiver config invalid:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, { problems });
   }
   const cfg = data as ReceiverConfig;
+  // Keys are checked now (key id against name and key, and the type), not at the first batch.
+  const keyProblem = (path: string, vkey: string, type: number, what: string): string | undefined => {
+    try {
+      const k = parseVkey(vkey);
+      if (k.type !== type) return `${path}: expected ${what} (type 0x0${type}), found type 0x0${k.type}`;
+    } catch (e) {
+      return `${path}: expected ${what}, found: ${(e as Error).message}`;
+    }
+    return undefined;
+  };
+  const bad = [
+    ...cfg.gateways.map((g, i) => keyProblem(`/gateways/${i}/vkey`, g.vkey, SIG_ED25519, 'a gateway verifier key (opengkh log vkey)')),
+    ...cfg.peers.map((p, i) => keyProblem(`/peers/${i}/vkey`, p.vkey, SIG_COSIGNATURE_V1, 'a receiver cosigner key (opengkh receiver vkey)')),
+  ].filter((x): x is string => x !== undefined);
+  if (bad.length > 0) throw new GkhError('CONFIG_INVALID', `receiver config invalid:\n${bad.map((b) => `  ${b}`).join('\n')}`, { problems: [] });
   const seen = new Set<string>();
   cfg.gateways.forEach((g, i) => {
     if (seen.has(g.id)) throw new GkhError('CONFIG_INVALID', `receiver config invalid:\n  /gateways/${i}/id: expected an id not used before, found ${JSON.stringify(g.id)}`, { problems: [] });

@@ -142,3 +142,17 @@ describe('receiver checks', () => {
     expect(listRejections(rx.rdb, 1)[0]).toMatchObject({ code: 'SYNC_PAYLOAD' });
   });
 });
+
+describe('receiver config', () => {
+  it('accepts the example and names the JSON path of a mistake', async () => {
+    const { loadReceiverConfig } = await import('./config.js');
+    const cfg = loadReceiverConfig(new URL('./examples/receiver-uk.json', import.meta.url).pathname);
+    expect(cfg.broker.shareGroup).toBe('receivers');
+    expect(cfg.gateways[0]!.id).toBe('ekb-lenina-12');
+    expect(() => validateReceiverConfig({ receiverId: 'x', dataDir: 'd', broker: { url: 'http://x' }, gateways: [] })).toThrow(/\/broker\/url: expected must match pattern/);
+    const wrongId = cfg.gateways[0]!.vkey.replace('+e22f29a4+', '+00000000+');
+    expect(() => validateReceiverConfig({ receiverId: 'x', dataDir: 'd', broker: { url: 'mqtt://x' }, gateways: [{ id: 'g', vkey: wrongId }] })).toThrow(/\/gateways\/0\/vkey: .*does not match its name and key/);
+    expect(() => validateReceiverConfig({ receiverId: 'x', dataDir: 'd', broker: { url: 'mqtt://x' }, gateways: [], peers: [{ vkey: cfg.gateways[0]!.vkey }] })).toThrow(/\/peers\/0\/vkey: expected a receiver cosigner key/);
+    expect(() => validateReceiverConfig({ receiverId: 'x', dataDir: 'd', broker: { url: 'mqtt://x' }, gateways: [], gatways: [] })).toThrow(/\/gatways: expected a known key \(did you mean "gateways"\?\)/);
+  });
+});

@@ -173,6 +173,7 @@ export class Receiver {
     if (to <= n) return { status: 'duplicate', size: n, code: 'SYNC_DUPLICATE', reason: `batch [${b.from}, ${to}) already held` };
     // New entries: each a canonical JSON entry of this gateway; the root checked at every checkpoint.
     const newCps = cps.filter((c) => c.size > n);
+    const parsed: unknown[] = [];
     let ci = 0;
     for (let i = n - b.from; i < b.entries.length; i++) {
       const text = b.entries[i]!;
@@ -185,6 +186,7 @@ export class Receiver {
       if (canonicalize(e) !== text) throw new GkhError('SYNC_ENTRY', `entry ${b.from + i} is not canonical JSON (RFC 8785)`, { index: b.from + i });
       const o = e as { v?: unknown; gw?: unknown; type?: unknown };
       if (o.v !== 1 || o.gw !== b.gw || typeof o.type !== 'string') throw new GkhError('SYNC_ENTRY', `entry ${b.from + i} is not a v1 entry of gateway ${b.gw}`, { index: b.from + i, expected: b.gw, got: o.gw });
+      parsed[i] = e;
       tree.append(leaves[i]!);
       const c = newCps[ci];
       if (c && c.size === tree.size) {
@@ -198,7 +200,7 @@ export class Receiver {
     for (let i = n - b.from; i < b.entries.length; i++) {
       const text = b.entries[i]!;
       ins.run(b.from + i, Buffer.from(text, 'utf8'), leaves[i]!);
-      const r = parseReceiptEntry(text);
+      const r = parseReceiptEntry(parsed[i] as object);
       if (r) {
         // Another party's receipt: verified when config `peers` names its key (its own receipts too).
         const name = cosignerName(r.line);

@@ -57,8 +57,8 @@ export function verifyReceipt(vkey: string, note: string, line: string): { times
 }
 
 /** The fields of a `cosignature` log entry (edge/log CosignatureBody), or undefined for other types. */
-export function parseReceiptEntry(text: string): { gw: string; destination: string; size: number; root: string; line: string; time: number } | undefined {
-  const e = JSON.parse(text) as { type?: string; gw?: string; body?: Record<string, unknown> };
+export function parseReceiptEntry(entry: string | object): { gw: string; destination: string; size: number; root: string; line: string; time: number } | undefined {
+  const e = (typeof entry === 'string' ? JSON.parse(entry) : entry) as { type?: string; gw?: string; body?: Record<string, unknown> };
   if (e.type !== 'cosignature' || !e.body) return undefined;
   const b = e.body;
   if (typeof b.destination !== 'string' || typeof b.size !== 'number' || typeof b.root !== 'string' || typeof b.line !== 'string' || typeof b.time !== 'number') return undefined;

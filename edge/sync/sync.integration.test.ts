@@ -165,6 +165,16 @@ describe('dual sync through mosquitto to two real receivers', () => {
     expect(Date.parse(r.confirmedAt)).toBeGreaterThan(Date.now() - 120_000);
     const text = execFileSync(process.execPath, [bin, 'receiver', 'status', '--config', rso.config], { encoding: 'utf8' });
     expect(text).toMatch(/uk \(uk\) confirmed up to entry \d+ at 20\d\d-/);
+    // Export per meter and period, CSV and JSON, from the receiver's copy.
+    const csv = execFileSync(process.execPath, [bin, 'receiver', 'export', '--config', rso.config, '--format', 'csv', '--meter', 'm03', '--from', '2026-10-01T10:00:00Z', '--to', '2026-10-01T20:00:00Z'], { encoding: 'utf8' }).trim().split('\n');
+    expect(csv).toHaveLength(11);
+    expect(csv[0]).toMatch(/^gateway,logIndex,meterId,system,hourStart,tz,Q,Q_unit,/);
+    const q = hourlyBody(3, 10).values.Q.value;
+    expect(csv[1]).toContain(`gw-a,`);
+    expect(csv[1]).toContain(`,m03,1,2026-10-01T10:00:00.000Z,Asia/Yekaterinburg,${q},Gcal,`);
+    const json = JSON.parse(execFileSync(process.execPath, [bin, 'receiver', 'export', '--config', uk.config, '--format', 'json', '--gateway', 'gw-a', '--meter', 'm03'], { encoding: 'utf8' })) as { hourStart: string; values: { Q: { value: number } } }[];
+    expect(json).toHaveLength(48);
+    expect(json[10]!.values.Q.value).toBe(q);
     for (const rx of [uk, rso]) expect(execFileSync(process.execPath, [bin, 'receiver', 'verify', '--config', rx.config], { encoding: 'utf8' })).toMatch(/ok {3}gw-a: \d+ entries/);
   });
 
