@@ -20,7 +20,7 @@ import { MemoryLog, hourlyBody } from './fixtures.js';
 import { evidenceSyncLog } from './log-source.js';
 import type { SyncLog } from './types.js';
 import { repoRoot, spawnReceiver, writeReceiverConfig, type ReceiverProc } from './harness.js';
-import { decodeAck, encode, type AckPayload, type BatchPayload } from './protocol.js';
+import { decodeAck, decodeBatch, decodeState, encode, type AckPayload, type BatchPayload } from './protocol.js';
 import { SyncWorker } from './worker.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gkh-sync-'));
@@ -143,9 +143,39 @@ describe('dual sync through mosquitto to two real receivers', () => {
   it('delivers byte-identical entries and checkpoints to both, with each party\'s receipt forwarded', { timeout: 120_000 }, async () => {
     const gw = gws['gw-a'];
     fill(gw, 0, 48, 12);
+    // The gateway's retained state at the УК broker: online while connected, offline by last will.
+    const watcher = await mqtt.connectAsync(brokerA.url, { protocolVersion: 4 });
+    const states: { state: string; retain: boolean }[] = [];
+    watcher.on('message', (_t, p, packet) => states.push({ state: decodeState(p).state, retain: packet.retain }));
+    await watcher.subscribeAsync('opengkh/gw/gw-a/state', { qos: 1 });
     const { db, slog, ukW, rsoW } = startWorkers(gw);
+    // Limits: entries and bytes per batch, and the window of unacknowledged batches.
+    const limits = { maxEntries: 0, maxBytes: 0, maxInFlight: 0 };
+    ukW.on('batch', (p: Buffer) => {
+      limits.maxEntries = Math.max(limits.maxEntries, decodeBatch(p).entries.length);
+      limits.maxBytes = Math.max(limits.maxBytes, p.length);
+      // Emitted after the batch joined the window.
+      limits.maxInFlight = Math.max(limits.maxInFlight, ukW.status().inFlight);
+    });
     await settled(db, slog);
+    expect(limits.maxEntries).toBeLessThanOrEqual(64);
+    expect(limits.maxBytes).toBeLessThanOrEqual(262144);
+    expect(limits.maxInFlight).toBeLessThanOrEqual(4);
+    expect(ukW.status().batchesSent).toBeGreaterThanOrEqual(Math.ceil(gw.log.size / 64));
+    // Cut the connection under the worker (no DISCONNECT): the broker publishes the last will.
+    (ukW as unknown as { client: mqtt.MqttClient }).client.stream.destroy();
+    await until(() => states.filter((s) => s.state === 'online').length >= 2, 'will, then online again after the reconnect', 30_000);
+    expect(states.map((s) => s.state)).toEqual(['online', 'offline', 'online']);
     await Promise.all([ukW.stop(), rsoW.stop()]);
+    await until(() => states.length >= 4, 'offline on clean stop');
+    expect(states[3]!.state).toBe('offline');
+    // A newcomer gets the last state retained.
+    await watcher.endAsync();
+    const late = await mqtt.connectAsync(brokerA.url);
+    const got = new Promise<{ state: string; retain: boolean }>((res) => late.on('message', (_t, p, packet) => res({ state: decodeState(p).state, retain: packet.retain })));
+    await late.subscribeAsync('opengkh/gw/gw-a/state', { qos: 1 });
+    expect(await got).toEqual({ state: 'offline', retain: true });
+    await late.endAsync();
     const a = held(uk, 'gw-a');
     const b = held(rso, 'gw-a');
     expect(a.entries.length).toBe(gw.log.size);
@@ -182,8 +212,14 @@ describe('dual sync through mosquitto to two real receivers', () => {
     const gw = gws['gw-b'];
     fill(gw, 0, 96, 16);
     const { db, slog, ukW, rsoW } = startWorkers(gw, { maxEntries: 40, maxBytes: 262144, window: 2 });
+    const T0 = Date.now();
+    const ph = (x: string) => process.env.SYNC_TRACE && console.log(`${Date.now() - T0} ms ${x}`);
+    rsoW.on('problem', (e: Error) => ph(`rso problem ${e.message}`));
+    rsoW.on('connect', () => ph('rso connect'));
     await new Promise<void>((res) => rsoW.once('ack', () => res()));
+    ph('first ack');
     await brokerB.stop();
+    ph('B stopped');
     const atStop = getCursor(db, 'rso').ackedSize;
     // More data arrives during the outage; the other destination takes it all.
     fill(gw, 96, 24, 16);
@@ -192,9 +228,12 @@ describe('dual sync through mosquitto to two real receivers', () => {
     expect(brokerB.running()).toBe(false);
     expect(getCursor(db, 'rso').ackedSize).toBe(atStop);
     expect(atStop).toBeLessThan(slog.checkpointedSize());
+    ph('uk drained');
     await new Promise((r) => setTimeout(r, 1500));
     await brokerB.start();
+    ph('B started');
     await settled(db, slog);
+    ph('settled');
     await Promise.all([ukW.stop(), rsoW.stop()]);
     const a = held(uk, 'gw-b');
     const b = held(rso, 'gw-b');

@@ -189,7 +189,8 @@ export class SyncWorker extends EventEmitter {
 
   private tick(): void {
     const oldest = [...this.inflight.values()].reduce<InFlight | undefined>((a, b) => (a && a.sentAt <= b.sentAt ? a : b), undefined);
-    if (oldest && Date.now() - oldest.sentAt > this.o.ackTimeoutMs) {
+    // Offline, nothing can arrive; the reconnect restarts the window anyway.
+    if (oldest && this.client?.connected && Date.now() - oldest.sentAt > this.o.ackTimeoutMs) {
       this.problem(new GkhError('SYNC_ACK_TIMEOUT', `no ack for batch ${oldest.seq} [${oldest.from}, ${oldest.to}) within ${this.o.ackTimeoutMs} ms; resending from the cursor`, { destination: this.id }));
       this.resetWindow(getCursor(this.o.db, this.id).ackedSize);
     }
