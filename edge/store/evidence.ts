@@ -19,6 +19,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { GkhError, isGkhError } from '../errors.js';
 import {
   canonicalBytes,
+  canonicalize,
+  leafFromText,
   consistencyProof,
   ed25519RawPublic,
   ed25519Signer,
@@ -250,14 +252,17 @@ export class EvidenceLog {
    */
   append(entries: readonly object[]): number[] {
     if (entries.length === 0) return [];
-    const bytes = entries.map((e) => canonicalBytes(e));
-    return this.appendCanonical(bytes);
+    const leaves = entries.map((e) => leafFromText(canonicalize(e)));
+    return this.insert(leaves.map((l) => l.entry), leaves.map((l) => l.hash));
   }
 
   /** Appends already canonical entry bytes (e.g. replicated from elsewhere); returns indices. */
   appendCanonical(bytes: readonly Uint8Array[]): number[] {
+    return this.insert(bytes, bytes.map((b) => leafHash(b)));
+  }
+
+  private insert(bytes: readonly Uint8Array[], hashes: Buffer[]): number[] {
     this.sync();
-    const hashes = bytes.map((b) => leafHash(b));
     const before = this.tree.state();
     const run = this.db.transaction(() => {
       let idx = this.tree.size;
