@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
+import { logCommands } from './cmd-log.js';
 import { notYet } from './cmd-pending.js';
 
 export const commands: Command[] = [
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   }),
   configCheck,
   keygen,
+  ...logCommands,
 ];

@@ -427,10 +427,23 @@ export interface VerifyReport {
  * recomputed tree). Stops at the first problem. Read-only.
  */
 export function verifyEvidenceLog(db: Db, vkeys: readonly string[]): VerifyReport {
+  const cps = db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').all() as { size: number; root: Buffer; note: string }[];
+  const rows = db.prepare('SELECT idx, entry, leaf_hash FROM log_entries ORDER BY idx').iterate() as IterableIterator<EntryRow>;
+  return verifyLogData(rows, cps, vkeys);
+}
+
+/**
+ * The checks of `verifyEvidenceLog` over any source of rows (e.g. an export file): rows in index
+ * order, checkpoints in size order.
+ */
+export function verifyLogData(
+  rows: Iterable<{ idx: number; entry: Buffer; leaf_hash: Buffer }>,
+  cps: readonly { size: number; root: Buffer; note: string }[],
+  vkeys: readonly string[],
+): VerifyReport {
   if (vkeys.length === 0) throw new GkhError('LOG_VKEY', 'no verifier key to check checkpoints with');
   const verifiers = vkeys.map((k) => parseVkey(k).verifier);
   const origins = new Set(vkeys.map((k) => parseVkey(k).name));
-  const cps = db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').all() as { size: number; root: Buffer; note: string }[];
   const tree = new MerkleTree();
   let ci = 0;
   let lastGood = 0;
@@ -469,7 +482,6 @@ export function verifyEvidenceLog(db: Db, vkeys: readonly string[]): VerifyRepor
     checked++;
     ci++;
   }
-  const rows = db.prepare('SELECT idx, entry, leaf_hash FROM log_entries ORDER BY idx').iterate() as IterableIterator<EntryRow>;
   for (const r of rows) {
     const i = tree.size;
     if (r.idx !== i) return fail(i, `entry ${i} is missing (the next stored index is ${r.idx})`);
