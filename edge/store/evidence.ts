@@ -317,6 +317,12 @@ export class EvidenceLog {
     return r && { size: r.size, root: r.root, note: r.note, createdAt: r.created_at };
   }
 
+  /** Stored checkpoints with `from < size <= to`, in size order. */
+  checkpointsBetween(from: number, to: number): StoredCheckpoint[] {
+    const rows = this.db.prepare('SELECT size, root, note, created_at FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size').all(from, to) as { size: number; root: Buffer; note: string; created_at: number }[];
+    return rows.map((r) => ({ size: r.size, root: r.root, note: r.note, createdAt: r.created_at }));
+  }
+
   /** Stored canonical bytes of entries [from, to). */
   entriesRange(from: number, to: number): Buffer[] {
     this.sync();
