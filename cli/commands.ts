@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
+import { logCommands } from './cmd-log.js';
 import { notYet } from './cmd-pending.js';
 import { receiverCommands } from './cmd-receiver.js';
 
@@ -15,5 +16,6 @@ export const commands: Command[] = [
   }),
   configCheck,
   keygen,
+  ...logCommands,
   ...receiverCommands,
 ];
