@@ -8,21 +8,18 @@ import type { Receipt, SyncLog } from './types.js';
 
 const wire = (c: StoredCheckpoint): WireCheckpoint => ({ size: c.size, note: c.note, createdAt: c.createdAt });
 
-/**
- * Adapts an EvidenceLog for the sync workers. Reads of checkpoint ranges query the `checkpoints`
- * table directly (read-only; EvidenceLog has no range reader yet).
- */
+/** Adapts an EvidenceLog for the sync workers. */
 export function evidenceSyncLog(log: EvidenceLog, db: Db, gatewayId: string): SyncLog {
-  type Row = { size: number; root: Buffer; note: string; created_at: number };
-  const toCp = (r: Row | undefined): WireCheckpoint | undefined => r && { size: r.size, note: r.note, createdAt: r.created_at };
-  const within = db.prepare('SELECT size, root, note, created_at FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size DESC LIMIT 1');
-  const above = db.prepare('SELECT size, root, note, created_at FROM checkpoints WHERE size > ? ORDER BY size LIMIT 1');
-  const range = db.prepare('SELECT size, root, note, created_at FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size');
+  const checkpointedSize = () => log.latestCheckpoint()?.size ?? 0;
   return {
-    checkpointedSize: () => log.latestCheckpoint()?.size ?? 0,
+    checkpointedSize,
     entries: (from, to) => log.entriesRange(from, to).map((b) => b.toString('utf8')),
-    checkpointFor: (from, maxTo) => toCp(within.get(from, maxTo) as Row | undefined) ?? toCp(above.get(from) as Row | undefined),
-    checkpointsIn: (from, to) => (range.all(from, to) as Row[]).map((r) => ({ size: r.size, note: r.note, createdAt: r.created_at })),
+    checkpointFor(from, maxTo) {
+      // The largest checkpoint within the limits, else (a checkpoint interval longer than the limits) the next one.
+      const c = log.checkpointsBetween(from, maxTo).at(-1) ?? log.checkpointsBetween(from, checkpointedSize())[0];
+      return c && wire(c);
+    },
+    checkpointsIn: (from, to) => log.checkpointsBetween(from, to).map(wire),
     checkpointAt: (size) => {
       const c = log.checkpointAt(size);
       return c && wire(c);
