@@ -13,8 +13,18 @@ import { str, UsageError, type Command } from './command.js';
 /** Starts the sync workers and logs what they report (bad acks, rejections, broker errors). */
 export const syncFactory: SyncFactory = ({ cfg, db, log, logger }) =>
   startSync(cfg, db, log).map((w) => {
-    w.on('problem', (e: Error & { code?: string }) => logger.warn('destination problem', { destination: w.id, code: e.code, message: e.message }));
-    w.on('connect', () => logger.info('destination connected', { destination: w.id }));
+    // A broker that is down fails every reconnect: say so once per outage, not once a second.
+    let said = new Set<string>();
+    w.on('problem', (e: Error & { code?: string }) => {
+      const k = `${e.code}|${e.message}`;
+      if (said.has(k)) return;
+      said.add(k);
+      logger.warn('destination problem', { destination: w.id, code: e.code, message: e.message });
+    });
+    w.on('connect', () => {
+      said = new Set();
+      logger.info('destination connected', { destination: w.id });
+    });
     w.on('offline', () => logger.warn('destination offline', { destination: w.id }));
     return w;
   });
