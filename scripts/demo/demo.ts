@@ -33,7 +33,6 @@ import { localMidnightUtc } from '../../edge/regime/time.js';
 import type { StatusSnapshot } from '../../edge/status/types.js';
 
 const require = createRequire(import.meta.url);
-const HOUR = 3_600_000;
 const BIN = fileURLToPath(new URL('../../../bin/opengkh.js', import.meta.url));
 
 export interface DemoOptions {
