@@ -82,7 +82,7 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
   it('finds three simulated meters over a socat pty: primary sweep and secondary search', async () => {
     pair = await socatPair();
     sim = await startSim(['--serial', pair.b, '--count', '3', '--address', '5', '--id', '40000001']);
-    const p = cli(['mbus', 'scan', '--port', pair.a, '--from', '3', '--to', '9', '--timeout', '200', '--json']);
+    const p = cli(['mbus', 'scan', '--port', pair.a, '--from', '3', '--to', '9', '--timeout', '300', '--json']);
     expect(p.code, p.err).toBe(0);
     const pj = JSON.parse(p.out) as { meters: { address: number; id: string }[]; problems: unknown[] };
     expect(pj.meters.map((m) => [m.address, m.id])).toEqual([
@@ -91,7 +91,7 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
       [7, '40000003'],
     ]);
     expect(pj.problems).toEqual([]);
-    const s = cli(['mbus', 'scan', '--port', pair.a, '--secondary', '--mask', '4000000F', '--timeout', '200']);
+    const s = cli(['mbus', 'scan', '--port', pair.a, '--secondary', '--mask', '4000000F', '--timeout', '300']);
     expect(s.code, s.err).toBe(0);
     expect(s.out).toMatch(/3 meter\(s\) found/);
     for (const id of ['40000001', '40000002', '40000003']) expect(s.out).toContain(`id ${id}`);
@@ -100,7 +100,7 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
   it('serves TCP for converter tests, and scan says when nothing listens', async () => {
     const port = await freePort();
     sim = await startSim(['--tcp', String(port), '--address', '2']);
-    const r = cli(['mbus', 'scan', '--tcp', `127.0.0.1:${port}`, '--from', '1', '--to', '3', '--timeout', '200']);
+    const r = cli(['mbus', 'scan', '--tcp', `127.0.0.1:${port}`, '--from', '1', '--to', '3', '--timeout', '300']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/primary\s+2\s+id 12345678\s+OGK/);
     await stop(sim);

@@ -80,7 +80,7 @@ describe('over a socat pty pair with the real serial transport', () => {
     sim = await serveSerial(bus, pair.b);
     master = new SerialTransport({ path: pair.a });
     await master.open();
-    session = new MbusSession(master, { timeoutMs: 150, interByteTimeoutMs: 50, retries: 1 });
+    session = new MbusSession(master, { timeoutMs: 250, interByteTimeoutMs: 50, retries: 1 });
   });
   afterAll(async () => {
     await master?.close();
