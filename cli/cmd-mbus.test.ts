@@ -97,7 +97,7 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
     expect(s.code, s.err).toBe(0);
     expect(s.out).toMatch(/3 meter\(s\) found/);
     for (const id of ['40000001', '40000002', '40000003']) expect(s.out).toContain(`id ${id}`);
-  });
+  }, 60_000);
 
   it('follows the clock shared through OPENGKH_CLOCK (simulated 2030-01-01, one hour per real second)', async () => {
     const port = await freePort();
@@ -112,7 +112,7 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
     } finally {
       await t.close();
     }
-  });
+  }, 60_000);
 
   it('serves TCP for converter tests, and scan says when nothing listens', async () => {
     const port = await freePort();
@@ -125,5 +125,5 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
     const gone = cli(['mbus', 'scan', '--tcp', `127.0.0.1:${port}`]);
     expect(gone.code).toBe(1);
     expect(gone.err).toMatch(/unreachable/);
-  });
+  }, 60_000);
 });
