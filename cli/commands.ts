@@ -5,6 +5,8 @@ import { keygen } from './cmd-keygen.js';
 import { notYet } from './cmd-pending.js';
 import { mbusDecode, mbusScan } from './cmd-mbus.js';
 import { simulateMbus } from './cmd-simulate.js';
+import { simulateTsrv, simulateKarat, simulateIec62056 } from './cmd-simulate-archive.js';
+import { read } from './cmd-read.js';
 
 export const commands: Command[] = [
   notYet('run', 'run the gateway / запустить шлюз', 'Usage: opengkh run --config <file>', 'the gateway runtime (issue "Gateway runtime")', { config: { type: 'string', short: 'c' } }),
@@ -19,4 +21,8 @@ export const commands: Command[] = [
   mbusScan,
   mbusDecode,
   simulateMbus,
+  simulateTsrv,
+  simulateKarat,
+  simulateIec62056,
+  read,
 ];

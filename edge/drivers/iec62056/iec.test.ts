@@ -5,7 +5,7 @@ import { socatPair, SerialTransport, type PtyPairLike } from '../tsrv/test-pty.j
 import { IecDriver } from './driver.js';
 import { IecSimulator } from './sim.js';
 
-const profile = loadProfile('landis-gyr-uh50');
+const profile = loadProfile('landis-uh50');
 
 describe('IEC 62056-21 optical readout over a socat pty (300 → 9600 7E1)', () => {
   let pair: PtyPairLike;
