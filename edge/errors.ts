@@ -33,6 +33,7 @@ export type GkhErrorCode =
   | 'FRAME_TRUNCATED'
   | 'FRAME_CONTROL'
   | 'FRAME_DATA'
+  | 'FRAME_HEX'
   | 'MBUS_APPLICATION_ERROR'
   | 'MBUS_UNSUPPORTED'
   | 'MBUS_COLLISION'
