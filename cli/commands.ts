@@ -9,6 +9,8 @@ import { report } from './cmd-report.js';
 import { mbusDecode, mbusScan } from './cmd-mbus.js';
 import { simulateMbus } from './cmd-simulate.js';
 import { receiverCommands } from './cmd-receiver.js';
+import { simulateTsrv, simulateKarat, simulateIec62056 } from './cmd-simulate-archive.js';
+import { read } from './cmd-read.js';
 
 export const commands: Command[] = [
   run,
@@ -21,4 +23,8 @@ export const commands: Command[] = [
   simulateMbus,
   ...logCommands,
   ...receiverCommands,
+  simulateTsrv,
+  simulateKarat,
+  simulateIec62056,
+  read,
 ];

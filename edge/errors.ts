@@ -81,6 +81,17 @@ export type GkhErrorCode =
   | 'SYNC_ROOT_MISMATCH'
   | 'SYNC_GAP'
   | 'SYNC_DUPLICATE'
+  // modbus / vendor archives / IEC 62056-21 / device profiles
+  | 'FRAME_NOISE'
+  | 'FRAME_FIELD'
+  | 'FRAME_INVALID'
+  | 'FRAME_UNEXPECTED_FUNCTION'
+  | 'DRIVER_WRONG_ADDRESS'
+  | 'DRIVER_MODBUS_EXCEPTION'
+  | 'DRIVER_REQUEST'
+  | 'DRIVER_ADDRESS'
+  | 'PROFILE_INVALID'
+  | 'PROFILE_NOT_FOUND'
   // cli
   | 'CLI_USAGE'
   | 'CLI_NOT_IMPLEMENTED'
