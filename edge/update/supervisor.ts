@@ -52,7 +52,7 @@ export class Supervisor {
 
   constructor(private readonly o: SupervisorOptions) {}
 
-  /** Starts the notify receiver, the control socket and the service. */
+  /** Starts the notify receiver, the control socket and (when `current` exists) the service. */
   async start(): Promise<void> {
     rmSync(this.o.notify, { force: true });
     rmSync(this.o.control, { force: true });
@@ -87,7 +87,7 @@ export class Supervisor {
       c.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.o.control, resolve));
-    await this.restart();
+    if (existsSync(join(this.o.root, 'current'))) await this.restart(); // like an enabled unit at boot
   }
 
   private onDatagram(text: string): void {

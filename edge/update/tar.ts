@@ -126,8 +126,12 @@ class Reader {
   /** Bytes consumed so far (for error positions). */
   offset = 0;
   private readonly it: AsyncIterator<Buffer | string>;
-  constructor(src: AsyncIterable<Buffer | string>) {
-    this.it = src[Symbol.asyncIterator]();
+  constructor(src: AsyncIterable<Buffer | string> | Iterable<Buffer>) {
+    if (Symbol.asyncIterator in src) this.it = src[Symbol.asyncIterator]();
+    else {
+      const sync = src[Symbol.iterator]();
+      this.it = { next: () => Promise.resolve(sync.next()) };
+    }
   }
   /** Exactly n bytes, or fewer only at end of input. */
   async take(n: number): Promise<Buffer> {
@@ -155,7 +159,7 @@ class Reader {
  * MAX_ENTRY_BYTES). Checks every header checksum; refuses truncated archives and entry types other
  * than file, directory and symlink. Throws GkhError `UPDATE_TAR` naming the byte offset.
  */
-export async function* readTar(src: AsyncIterable<Buffer | string>): AsyncGenerator<TarEntry> {
+export async function* readTar(src: AsyncIterable<Buffer | string> | Iterable<Buffer>): AsyncGenerator<TarEntry> {
   const r = new Reader(src);
   let pax: Record<string, string> = {};
   let longName: string | undefined;

@@ -174,10 +174,9 @@ function cleanLeftovers(root: string): void {
 export function pruneReleases(root: string, history: string[]): string[] {
   const cur = currentVersion(root);
   const present = readdirSync(releasesDir(root)).filter(isVersion);
-  const byRecency = [...history].reverse().filter((v) => present.includes(v));
-  const rest = present.filter((v) => !byRecency.includes(v)).sort((a, b) => compareVersions(b, a));
+  const byRecency = [...new Set([...history].reverse())].filter((v) => present.includes(v) && v !== cur);
+  const rest = present.filter((v) => !byRecency.includes(v) && v !== cur).sort((a, b) => compareVersions(b, a));
   const keep = new Set([...(cur ? [cur] : []), ...byRecency, ...rest].slice(0, KEEP_RELEASES));
-  if (cur) keep.add(cur);
   const removed = present.filter((v) => !keep.has(v));
   for (const v of removed) removeRelease(root, v);
   return removed;
