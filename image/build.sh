@@ -160,9 +160,14 @@ install_release() {
     const [bundle, key] = process.argv.slice(1);
     const u = await import(process.env.GKH_UPDATE);
     const { readFileSync } = await import("node:fs");
-    const b = u.openBundle(bundle);
-    const m = await u.verifyBundle(b, [u.parsePublicKey(readFileSync(key, "utf8"), key)], { os: "linux", cpu: process.env.GKH_CPU });
-    process.stdout.write(m.version);
+    try {
+      const b = u.openBundle(bundle);
+      const m = await u.verifyBundle(b, [u.parsePublicKey(readFileSync(key, "utf8"), key)], { os: "linux", cpu: process.env.GKH_CPU });
+      process.stdout.write(m.version);
+    } catch (e) {
+      process.stderr.write(`${e.code ?? "error"}: ${e.message}`);
+      process.exit(1);
+    }
   ' "$bundle" "$key" 2>"$data/.verify.err") || die "bundle refused: $(cat "$data/.verify.err")"
   rm -f "$data/.verify.err"
   app="$data/opengkh/app"
