@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GkhError } from '../edge/errors.js';
-import { applyUpdate, controllerFromSpec, parsePublicKey, recover, type UpdateOutcome } from '../edge/update/index.js';
+import { applyUpdate, controllerFromSpec, parsePublicKey, recover, recoverOffline, type UpdateOutcome } from '../edge/update/index.js';
 import { int, str, UsageError, type Command, type Values } from './command.js';
 
 /** Default updater root on the image (see image/README.md). */
@@ -47,14 +47,16 @@ export const update: Command = {
   summary: 'install a signed release bundle with health gate and rollback / установить обновление',
   help: `Usage: opengkh update <bundle> [--root DIR] [--force] [--health-timeout S] [--health-url URL]
                       [--trusted-key FILE]... [--service systemd:<unit>|supervisor:<socket>]
-       opengkh update --recover [--root DIR] [...]
+       opengkh update --recover [--offline] [--root DIR] [...]
 
 Verifies the bundle's Ed25519 signature (trusted keys: --trusted-key, default ${DEFAULT_KEYS_DIR}/*.pub,
 PEM or the base64 key \`opengkh keygen\` prints), its manifest and the SHA-256 of every file before
 unpacking anything; unpacks to <root>/releases/<version>; points <root>/current at it (atomic rename);
 restarts the service; waits for READY=1 and <health-url> answering 200 within --health-timeout seconds;
 otherwise rolls back to the previous release. Keeps three releases. Refuses an older version unless
---force. Never touches the gateway's data directory. --recover finishes or undoes an interrupted run.
+--force. Never touches the gateway's data directory. --recover finishes or undoes an interrupted run;
+with --offline it only points current back at the last release that passed its gate, without
+touching the service (the unit runs this as ExecStartPre, so a power cut mid-update is undone at boot).
 
   --root DIR            updater root (default ${DEFAULT_ROOT})
   --health-timeout S    seconds for READY + /healthz (default 90)
@@ -73,6 +75,7 @@ Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
     'trusted-key': { type: 'string', multiple: true },
     service: { type: 'string' },
     recover: { type: 'boolean' },
+    offline: { type: 'boolean' },
   },
   positionals: { min: 0, max: 1, names: ['bundle'] },
   async run(values, pos, io) {
@@ -85,8 +88,14 @@ Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
       healthTimeoutS,
       log: (s: string) => io.err(`update: ${s}`),
     };
+    if (values.offline === true && values.recover !== true) throw new UsageError('--offline goes with --recover');
     if (values.recover === true) {
       if (pos.length > 0) throw new UsageError('--recover takes no bundle');
+      if (values.offline === true) {
+        const r = recoverOffline(opts.root, opts.log);
+        io.out(r ? describe(r) : 'nothing to recover / восстановление не требуется');
+        return 0;
+      }
       const r = await recover(opts);
       io.out(r ? describe(r) : 'nothing to recover / восстановление не требуется');
       return 0;

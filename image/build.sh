@@ -174,6 +174,7 @@ install_release() {
   mkdir -p "$app/releases/$version"
   tar -xOf "$bundle" payload.tar.gz | tar -xz --no-same-owner -C "$app/releases/$version"
   ln -sfn "releases/$version" "$app/current"
+  ln -sfn "releases/$version" "$app/last-good"
   printf '{\n "phase": "idle",\n "history": [\n  "%s"\n ]\n}\n' "$version" >"$app/update-state.json"
   ok "release $version verified and unpacked to /data/opengkh/app/releases/$version"
 }

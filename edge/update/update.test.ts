@@ -299,7 +299,8 @@ describe('updater', () => {
     expect(await healthz()).toMatchObject({ status: 200, body: { version: '1.1.0' } });
     expect(readState(w.root)).toMatchObject({ phase: 'idle', history: ['1.0.0', '1.1.0'] });
     expect(readdirSync(join(w.root, 'releases')).sort()).toEqual(['1.0.0', '1.1.0']);
-    expect(readdirSync(w.root).sort()).toEqual(['current', 'releases', 'update-state.json']);
+    expect(readdirSync(w.root).sort()).toEqual(['current', 'last-good', 'releases', 'update-state.json']);
+    expect(readlinkSync(join(w.root, 'last-good'))).toBe('releases/1.1.0');
   });
 
   it('a crash right after the switch is undone by --recover (back to the release that passed its gate)', async () => {
@@ -314,6 +315,29 @@ describe('updater', () => {
     expect(await healthz()).toMatchObject({ status: 200, body: { version: '1.0.0' } });
     expect(readState(w.root)).toMatchObject({ phase: 'idle', lastFailure: { version: '1.1.0' } });
     expect(await recover(opts())).toBeNull();
+  });
+
+  it('a power cut during the gate is undone before the service starts (--recover --offline, the unit\'s ExecStartPre)', async () => {
+    expect((await cliUpdate(bundle('1.0.0'))).code).toBe(0);
+    const crashed = await cliUpdate(bundle('1.1.0'), [], { OPENGKH_UPDATE_CRASH_AT: 'after-switch' });
+    expect(crashed.signal).toBe('SIGKILL');
+    const running = w.sup.status();
+    // While an update holds the lock (here: this live process), the pre-start recovery leaves everything alone.
+    writeFileSync(join(w.root, 'update.lock'), `${process.pid} ${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}\n`);
+    const busy = await cli(['update', '--recover', '--offline', '--root', w.root]);
+    expect(busy.code, busy.err).toBe(0);
+    expect(busy.err).toMatch(/an update is in progress/);
+    expect(currentVersion(w.root)).toBe('1.1.0');
+    // A lock from another boot (a power cut) is stale: recovery runs from last-good's code.
+    writeFileSync(join(w.root, 'update.lock'), `${process.pid} 00000000-0000-0000-0000-000000000000\n`);
+    const r = await cli(['update', '--recover', '--offline', '--root', w.root]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/rolled back to 1\.0\.0/);
+    expect(currentVersion(w.root)).toBe('1.0.0');
+    expect(readdirSync(join(w.root, 'releases'))).toEqual(['1.0.0']);
+    expect(readState(w.root)).toMatchObject({ phase: 'idle', lastFailure: { version: '1.1.0' } });
+    expect(w.sup.status()).toEqual(running); // the service was not touched
+    expect(existsSync(join(w.root, 'update.lock'))).toBe(false);
   });
 
   it('CLI: a refused bundle exits 1 with a bilingual reason; usage errors exit 2', async () => {

@@ -108,12 +108,16 @@ export function currentVersion(root: string): string | null {
   return m[1]!;
 }
 
-/** Points `current` at releases/<version> atomically: a new symlink renamed over the old one. */
-export function switchCurrent(root: string, version: string): void {
+/**
+ * Points the link `name` (`current`, or `last-good`: the last release that passed its gate, whose
+ * code the unit's ExecStartPre recovery runs) at releases/<version> atomically: a new symlink
+ * renamed over the old one.
+ */
+export function switchCurrent(root: string, version: string, name: 'current' | 'last-good' = 'current'): void {
   const tmp = join(root, `.current.tmp-${process.pid}`);
   rmSync(tmp, { force: true });
   symlinkSync(`releases/${version}`, tmp);
-  renameSync(tmp, join(root, 'current')); // rename(2) replaces the old link atomically
+  renameSync(tmp, join(root, name)); // rename(2) replaces the old link atomically
   fsyncDir(root);
 }
 
@@ -122,18 +126,28 @@ function crashPoint(point: string): void {
   if (process.env.OPENGKH_UPDATE_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
+/** This boot's id (Linux), so a lock left before a reboot is never mistaken for a live one. */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 function lock(root: string): () => void {
   const file = join(root, 'update.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      writeFileSync(file, `${process.pid} ${bootId()}\n`, { flag: 'wx' });
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(file, 'utf8').trim());
+      const [pidText, boot] = readFileSync(file, 'utf8').trim().split(' ');
+      const pid = Number(pidText);
       let alive = false;
       try {
-        if (Number.isInteger(pid) && pid > 0) {
+        if (Number.isInteger(pid) && pid > 0 && boot === bootId()) {
           process.kill(pid, 0);
           alive = true;
         }
@@ -141,7 +155,7 @@ function lock(root: string): () => void {
         alive = false;
       }
       if (alive) throw new GkhError('UPDATE_LOCKED', `another update (pid ${pid}) is running / обновление уже выполняется`, { pid, file });
-      unlinkSync(file); // the holder died (e.g. power cut): take over
+      unlinkSync(file); // the holder died (power cut, kill -9) or the box rebooted: take over
     }
   }
   throw new GkhError('UPDATE_LOCKED', `cannot take ${file}`, { file });
@@ -199,6 +213,7 @@ async function rollBack(o: UpdateOptions, st: UpdateState, target: string, previ
     writeState(root, { ...st, phase: 'rolling-back', target, previous, lastFailure: { version: target, reason, at: new Date().toISOString() } });
     throw new GkhError('UPDATE_ROLLBACK_FAILED', `rolled back to ${previous}, but it is not healthy either: ${again} / откат выполнен, но служба не здорова`, { target, previous, reason, again });
   }
+  switchCurrent(root, previous, 'last-good');
   removeRelease(root, target);
   writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason, at: new Date().toISOString() } });
   return { status: 'rolled-back', version: target, previous, reason };
@@ -227,6 +242,43 @@ async function recoverLocked(o: UpdateOptions): Promise<UpdateOutcome | null> {
   removeRelease(root, target);
   writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason: `update interrupted in phase ${st.phase}`, at: new Date().toISOString() } });
   return { status: 'rolled-back', version: target, previous: cur, reason: `update interrupted in phase ${st.phase}; the running release was not touched` };
+}
+
+/**
+ * Recovery without touching the service, for `ExecStartPre=` of the unit (`opengkh update --recover
+ * --offline`): when a run died after switching `current` to a release that never passed its gate
+ * (e.g. a power cut during the gate), point `current` back at the previous release before systemd
+ * starts it. Does nothing while another update holds the lock (its own restarts run this too).
+ */
+export function recoverOffline(root: string, log?: (s: string) => void): UpdateOutcome | null {
+  if (!existsSync(join(root, 'releases'))) return null;
+  let unlock: () => void;
+  try {
+    unlock = lock(root);
+  } catch (e) {
+    if (e instanceof GkhError && e.code === 'UPDATE_LOCKED') {
+      log?.('an update is in progress; nothing to recover offline');
+      return null;
+    }
+    throw e;
+  }
+  try {
+    cleanLeftovers(root);
+    const st = readState(root);
+    if (st.phase === 'idle' || st.target === undefined) return null;
+    const target = st.target;
+    const previous = st.previous ?? null;
+    const reason = `update interrupted in phase ${st.phase} (recovered before service start)`;
+    if (currentVersion(root) === target && previous !== null) {
+      switchCurrent(root, previous);
+      log?.(`current → releases/${previous} (${target} never passed its health gate)`);
+    }
+    if (currentVersion(root) !== target) removeRelease(root, target);
+    writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason, at: new Date().toISOString() } });
+    return { status: 'rolled-back', version: target, previous, reason };
+  } finally {
+    unlock();
+  }
 }
 
 /** `opengkh update --recover`: take the lock and finish or undo an interrupted run. */
@@ -299,6 +351,7 @@ export async function applyUpdate(o: UpdateOptions & { bundle: string; trusted: 
     if (failed !== null) return await rollBack(o, { ...st, phase: 'switched' }, v, cur, failed);
 
     const history = [...st.history.filter((x) => x !== v), v];
+    switchCurrent(root, v, 'last-good');
     const removed = pruneReleases(root, history);
     writeState(root, { phase: 'idle', history: history.slice(-10), ...(st.lastFailure ? { lastFailure: st.lastFailure } : {}) });
     return { status: 'updated', version: v, previous: cur, removed };
