@@ -222,9 +222,8 @@ dry_run() {
   DRY_WORK=$(mktemp -d "${TMPDIR:-/tmp}/gkh-image-dry-XXXXXX")
   trap 'rm -rf "$DRY_WORK"' EXIT
   local w=$DRY_WORK
-  # The real layout scaled down; the same functions build it.
-  local size=96 bstart=1 bmib=40 rmib=24
-  step "partition layout on a ${size} MiB sparse file (boot ${bmib} MiB FAT32 at ${bstart} MiB, root ${rmib} MiB, data $((size - bstart - bmib - rmib)) MiB)"
+  # The real layout scaled down; the same functions build it. Data grows to fit a real bundle.
+  local bstart=1 bmib=40 rmib=24 dmib=31 size
   mkdir -p "$w/boot" "$w/root" "$w/data"
   printf 'arm_64bit=1\nenable_uart=1\n' >"$w/boot/config.txt"
   printf 'console=tty0 root=LABEL=%s rw fsck.repair=yes rootwait\n' "$LABEL_ROOT" >"$w/boot/cmdline.txt"
@@ -234,12 +233,16 @@ dry_run() {
   if [ -n "$BUNDLE" ]; then
     [ -n "$TRUSTED_KEY" ] || die "--bundle needs --trusted-key"
     install_release "$w/data" "$BUNDLE" "$TRUSTED_KEY"
+    local used; used=$(du -sm "$w/data" | cut -f1)
+    if [ $((used * 3 / 2 + 16)) -gt "$dmib" ]; then dmib=$((used * 3 / 2 + 16)); fi
   else
     echo "  (no --bundle: the release install step is not exercised)"
   fi
+  size=$((bstart + bmib + rmib + dmib))
+  step "partition layout on a ${size} MiB sparse file (boot ${bmib} MiB FAT32 at ${bstart} MiB, root ${rmib} MiB, data ${dmib} MiB)"
   make_fat "$w/boot.img" "$bmib" "$w/boot" "$LABEL_BOOT"
   make_ext4 "$w/root.img" "$rmib" "$w/root" "$LABEL_ROOT"
-  make_ext4 "$w/data.img" $((size - bstart - bmib - rmib)) "$w/data" "$LABEL_DATA"
+  make_ext4 "$w/data.img" "$dmib" "$w/data" "$LABEL_DATA"
   assemble "$w/disk.img" "$size" "$bstart" "$bmib" "$rmib" "$w/boot.img" "$w/root.img" "$w/data.img"
 
   # Partition table as sfdisk and parted read it back.
