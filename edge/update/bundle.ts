@@ -62,7 +62,12 @@ export function treeEntries(dir: string): Omit<TarEntry, 'size'>[] {
 
 /** Builds, signs and writes a bundle from a release tree. Returns the manifest. */
 export function createBundle(o: CreateBundleOptions): Manifest {
-  const entries = treeEntries(o.tree);
+  const all = treeEntries(o.tree);
+  // Directories are implied by the files below them; empty ones are left out (the device refuses
+  // a directory entry with nothing listed below it).
+  const implied = new Set<string>();
+  for (const e of all) if (e.type !== 'dir') for (let i = e.path.indexOf('/'); i > 0; i = e.path.indexOf('/', i + 1)) implied.add(e.path.slice(0, i));
+  const entries = all.filter((e) => e.type !== 'dir' || implied.has(e.path));
   const payload = gzipSync(writeTar(entries), { level: 9 });
   const files: ManifestFile[] = entries
     .filter((e) => e.type !== 'dir')

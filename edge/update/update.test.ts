@@ -66,6 +66,7 @@ function bundle(version: string, mode: FixtureMode = 'good', key: KeyObject = w.
   const tree = join(w.dir, `tree-${version}-${mode}`);
   rmSync(tree, { recursive: true, force: true });
   writeFixtureRelease(tree, version, mode);
+  mkdirSync(join(tree, 'dist', 'empty', 'nested'), { recursive: true }); // left out of the bundle
   const out = join(w.bundles, `opengkh-${version}-${mode}.gkhb`);
   createBundle({ tree, version, platform: { os: process.platform, cpu: process.arch }, privateKey: key, out });
   return out;
@@ -177,6 +178,7 @@ describe('updater', () => {
     expect(readlinkSync(join(rel, 'node_modules/.bin/tool'))).toBe('../fixture-dep/bin/tool.js');
     expect(statSync(join(rel, 'bin/opengkh.js')).mode & 0o777).toBe(0o755);
     expect(statSync(join(rel, 'package.json')).mode & 0o777).toBe(0o644);
+    expect(existsSync(join(rel, 'dist/empty'))).toBe(false);
     expect(snapshot(w.data)).toEqual(data0);
   });
 
