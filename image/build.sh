@@ -4,13 +4,15 @@
 #
 #   image/build.sh --bundle opengkh-X.Y.Z-linux-arm64.gkhb --trusted-key operator.pub \
 #                  [--config gateway.json] [--out opengkh.img] [--size-mib 3700] [--read-only-root]
-#   image/build.sh --dry-run [--bundle B --trusted-key K]
+#   image/build.sh --dry-run [--bundle B --trusted-key K] [--check-archive]
 #
 # The full build runs mmdebstrap (needs root, and qemu-user-static + binfmt on a non-arm64 host),
 # then assembles the image without loop mounts: mkfs.vfat + mtools for the firmware partition,
 # mkfs.ext4 -d for root and data, sfdisk for the MBR, dd into place.
 # --dry-run checks the recipe's pieces in seconds (CI): the package list, the unit file
 # (systemd-analyze verify + security exposure), and the same partition code on a small sparse file.
+# --check-archive (network, ~15 s) also resolves the package list against the trixie arm64 archive
+# with `mmdebstrap --simulate` (no emulation needed).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,7 @@ BUNDLE=""
 TRUSTED_KEY=""
 CONFIG=""
 READ_ONLY_ROOT=0
+CHECK_ARCHIVE=0
 WORK=""
 
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -45,6 +48,7 @@ ok() { echo "  ok: $*"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) MODE=dry-run ;;
+    --check-archive) CHECK_ARCHIVE=1 ;;
     --out) OUT=$2; shift ;;
     --bundle) BUNDLE=$2; shift ;;
     --trusted-key) TRUSTED_KEY=$2; shift ;;
@@ -78,6 +82,15 @@ check_packages() {
     packages | grep -qx "$p" || die "packages.txt lacks required package $p"
   done
   ok "$(packages | wc -l) packages, names valid, required ones present"
+  if [ "$CHECK_ARCHIVE" = 1 ]; then
+    command -v mmdebstrap >/dev/null || die "--check-archive needs mmdebstrap (and arch-test)"
+    local out node
+    out=$(READ_ONLY_ROOT=1 mmdebstrap --simulate --skip=check/qemu --variant=minbase --architectures=arm64 \
+      --components="main non-free-firmware" --include="$( (packages; echo overlayroot) | sort -u | paste -sd,)" -v \
+      "$SUITE" /dev/null ${MIRROR:+"$MIRROR"} 2>&1) || die "packages do not resolve in $SUITE arm64: $(echo "$out" | grep '^E:' | head -3)"
+    node=$(echo "$out" | sed -n 's/^Inst nodejs (\([^ ]*\).*/\1/p' | head -1)
+    ok "all packages (and overlayroot) resolve in $SUITE arm64 main+non-free-firmware; nodejs $node"
+  fi
 }
 
 check_unit() {
