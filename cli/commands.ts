@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
 import { notYet } from './cmd-pending.js';
+import { release } from './cmd-release.js';
 import { update } from './cmd-update.js';
 
 export const commands: Command[] = [
@@ -16,4 +17,5 @@ export const commands: Command[] = [
   configCheck,
   keygen,
   update,
+  release,
 ];
