@@ -271,6 +271,20 @@ describe('updater', () => {
     await expectRefused(foreign, 'UPDATE_PLATFORM');
   });
 
+  it('unpacks world-readable releases even under a 077 umask (the service user must read them)', async () => {
+    const mask = process.umask(0o077);
+    try {
+      await install(bundle('1.0.0'));
+    } finally {
+      process.umask(mask);
+    }
+    const rel = join(w.root, 'releases', '1.0.0');
+    expect(statSync(rel).mode & 0o777).toBe(0o755);
+    expect(statSync(join(rel, 'node_modules/fixture-dep/bin')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(rel, 'package.json')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(rel, 'bin/opengkh.js')).mode & 0o777).toBe(0o755);
+  });
+
   it('refuses a downgrade unless forced; the same version is a no-op', async () => {
     await install(bundle('1.0.0'));
     await install(bundle('1.1.0'));

@@ -301,6 +301,8 @@ export async function applyUpdate(o: UpdateOptions & { bundle: string; trusted: 
   const { root } = o;
   mkdirSync(root, { recursive: true });
   const unlock = lock(root);
+  // Releases must be readable by the service user whatever root's umask is (e.g. 077 on hardened hosts).
+  const umask = process.umask(0o022);
   try {
     const recovered = await recoverLocked(o);
     if (recovered) o.log?.(`recovery: ${recovered.status} ${recovered.version}: ${'reason' in recovered ? recovered.reason : ''}`);
@@ -356,6 +358,7 @@ export async function applyUpdate(o: UpdateOptions & { bundle: string; trusted: 
     writeState(root, { phase: 'idle', history: history.slice(-10), ...(st.lastFailure ? { lastFailure: st.lastFailure } : {}) });
     return { status: 'updated', version: v, previous: cur, removed };
   } finally {
+    process.umask(umask);
     unlock();
   }
 }
