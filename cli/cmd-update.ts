@@ -45,7 +45,7 @@ function describe(r: UpdateOutcome): string {
 export const update: Command = {
   name: 'update',
   summary: 'install a signed release bundle with health gate and rollback / установить обновление',
-  help: `Usage: opengkh update <bundle> [--root DIR] [--force] [--health-timeout S] [--health-url URL]
+  help: `Usage: opengkh update <bundle> [--root DIR] [--force] [--health-timeout S] [--settle S] [--health-url URL]
                       [--trusted-key FILE]... [--service systemd:<unit>|supervisor:<socket>]
        opengkh update --recover [--offline] [--root DIR] [...]
 
@@ -61,6 +61,7 @@ touching the service (the unit runs this as ExecStartPre, so a power cut mid-upd
   --root DIR            updater root (default ${DEFAULT_ROOT})
   --health-timeout S    seconds for READY + /healthz (default 90)
   --health-url URL      default http://127.0.0.1:8080/healthz
+  --settle S            seconds the new release must then stay up and healthy (default 15)
   --service SPEC        default systemd:opengkh.service
 
 Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
@@ -72,6 +73,7 @@ Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
     force: { type: 'boolean' },
     'health-timeout': { type: 'string' },
     'health-url': { type: 'string' },
+    settle: { type: 'string' },
     'trusted-key': { type: 'string', multiple: true },
     service: { type: 'string' },
     recover: { type: 'boolean' },
@@ -86,6 +88,7 @@ Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
       service: controllerFromSpec(str(values, 'service') ?? 'systemd:opengkh.service'),
       healthUrl: str(values, 'health-url') ?? 'http://127.0.0.1:8080/healthz',
       healthTimeoutS,
+      settleS: int(values, 'settle') ?? 15,
       log: (s: string) => io.err(`update: ${s}`),
     };
     if (values.offline === true && values.recover !== true) throw new UsageError('--offline goes with --recover');

@@ -8,7 +8,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** How a test release behaves after start. */
-export type FixtureMode = 'good' | 'unhealthy' | 'no-ready' | 'crash';
+export type FixtureMode = 'good' | 'unhealthy' | 'no-ready' | 'crash' | 'dies-later';
 
 /** Writes a release tree for `version` into `dir` (created). */
 export function writeFixtureRelease(dir: string, version: string, mode: FixtureMode = 'good'): void {
@@ -41,6 +41,7 @@ const srv = createServer((req, res) => {
 });
 srv.listen(Number(process.env.HEALTH_PORT), '127.0.0.1', () => {
   if (MODE !== 'no-ready') notify('STATUS=serving\\nREADY=1');
+  if (MODE === 'dies-later') setTimeout(() => { console.error('fixture: dying after start'); process.exit(4); }, 1500);
 });
 process.on('SIGTERM', () => { srv.closeAllConnections(); srv.close(() => process.exit(0)); });
 `,

@@ -19,6 +19,8 @@ export interface ServiceController {
    * false when `deadline` (ms since epoch) passes or the service failed first.
    */
   waitReady(deadline: number): Promise<boolean>;
+  /** True while the main process that reported READY is still the one running (no crash, no restart). */
+  stillUp(): Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -40,6 +42,7 @@ function run(cmd: string, args: string[]): Promise<string> {
 export class SystemdController implements ServiceController {
   readonly name: string;
   private oldPid = '0';
+  private readyPid = '0';
   constructor(
     readonly unit = 'opengkh.service',
     private readonly systemctl = 'systemctl',
@@ -63,10 +66,17 @@ export class SystemdController implements ServiceController {
   async waitReady(deadline: number): Promise<boolean> {
     while (Date.now() < deadline) {
       const s = await this.show();
-      if (s.ActiveState === 'active' && s.SubState === 'running' && s.MainPID !== '0' && s.MainPID !== this.oldPid) return true;
+      if (s.ActiveState === 'active' && s.SubState === 'running' && s.MainPID !== '0' && s.MainPID !== this.oldPid) {
+        this.readyPid = s.MainPID ?? '0';
+        return true;
+      }
       await sleep(500);
     }
     return false;
+  }
+  async stillUp(): Promise<boolean> {
+    const s = await this.show();
+    return s.ActiveState === 'active' && s.MainPID === this.readyPid;
   }
 }
 
@@ -121,14 +131,22 @@ export class SupervisorController implements ServiceController {
   async restart(): Promise<void> {
     await supervisorRequest(this.socket, { op: 'restart' });
   }
+  private readyPid: number | undefined;
   async waitReady(deadline: number): Promise<boolean> {
     while (Date.now() < deadline) {
       const s = await supervisorRequest(this.socket, { op: 'status' });
-      if (s.ready && s.pid !== undefined) return true;
+      if (s.ready && s.pid !== undefined) {
+        this.readyPid = s.pid;
+        return true;
+      }
       if (s.exited !== undefined) return false; // the new process died before READY
       await sleep(100);
     }
     return false;
+  }
+  async stillUp(): Promise<boolean> {
+    const s = await supervisorRequest(this.socket, { op: 'status' });
+    return s.ready && s.pid !== undefined && s.pid === this.readyPid;
   }
 }
 

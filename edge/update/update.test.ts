@@ -72,12 +72,12 @@ function bundle(version: string, mode: FixtureMode = 'good', key: KeyObject = w.
   return out;
 }
 
-function opts(healthTimeoutS = 15) {
-  return { root: w.root, service: new SupervisorController(w.control), healthUrl: `http://127.0.0.1:${w.port}/healthz`, healthTimeoutS, log: (s: string) => w.log.push(s) };
+function opts(healthTimeoutS = 15, settleS = 0.5) {
+  return { root: w.root, service: new SupervisorController(w.control), healthUrl: `http://127.0.0.1:${w.port}/healthz`, healthTimeoutS, settleS, log: (s: string) => w.log.push(s) };
 }
 
-function install(file: string, extra: { force?: boolean; healthTimeoutS?: number } = {}) {
-  return applyUpdate({ ...opts(extra.healthTimeoutS), bundle: file, trusted: [w.pub], ...(extra.force !== undefined ? { force: extra.force } : {}) });
+function install(file: string, extra: { force?: boolean; healthTimeoutS?: number; settleS?: number } = {}) {
+  return applyUpdate({ ...opts(extra.healthTimeoutS, extra.settleS), bundle: file, trusted: [w.pub], ...(extra.force !== undefined ? { force: extra.force } : {}) });
 }
 
 function healthz(): Promise<{ status: number; body: { version?: string } }> {
@@ -122,7 +122,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 }
 
 function cliUpdate(file: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  return cli(['update', file, '--root', w.root, '--trusted-key', w.keyFile, '--service', `supervisor:${w.control}`, '--health-url', `http://127.0.0.1:${w.port}/healthz`, '--health-timeout', '15', ...extra], env);
+  return cli(['update', file, '--root', w.root, '--trusted-key', w.keyFile, '--service', `supervisor:${w.control}`, '--health-url', `http://127.0.0.1:${w.port}/healthz`, '--health-timeout', '15', '--settle', '0', ...extra], env);
 }
 
 /** Rewrites members of a bundle (outer tar) through `edit`. */
@@ -182,15 +182,16 @@ describe('updater', () => {
     expect(snapshot(w.data)).toEqual(data0);
   });
 
-  it.each<[FixtureMode, RegExp]>([
-    ['unhealthy', /not healthy within 4 s \(last: HTTP 503\)/],
-    ['no-ready', /no READY=1 from 1\.1\.0 within 4 s/],
-    ['crash', /no READY=1 from 1\.1\.0/],
-  ])('a release that fails its health gate (%s) is rolled back and removed', async (mode, reason) => {
+  it.each<[FixtureMode, RegExp, number]>([
+    ['unhealthy', /not healthy within 4 s \(last: HTTP 503\)/, 0.5],
+    ['no-ready', /no READY=1 from 1\.1\.0 within 4 s/, 0.5],
+    ['crash', /no READY=1 from 1\.1\.0/, 0.5],
+    ['dies-later', /1\.1\.0 was ready, then stopped within the 3 s settle time/, 3],
+  ])('a release that fails its health gate (%s) is rolled back and removed', async (mode, reason, settleS) => {
     await install(bundle('1.0.0'));
     const data0 = snapshot(w.data);
     const t0 = Date.now();
-    const r = await install(bundle('1.1.0', mode), { healthTimeoutS: 4 });
+    const r = await install(bundle('1.1.0', mode), { healthTimeoutS: 4, settleS });
     expect(r.status).toBe('rolled-back');
     if (r.status !== 'rolled-back') return;
     expect(r.reason).toMatch(reason);
@@ -324,7 +325,7 @@ describe('updater', () => {
     const crashed = await cliUpdate(bundle('1.1.0'), [], { OPENGKH_UPDATE_CRASH_AT: 'after-switch' });
     expect(crashed.signal).toBe('SIGKILL');
     expect(currentVersion(w.root)).toBe('1.1.0'); // switched, never gated
-    const r = await cli(['update', '--recover', '--root', w.root, '--service', `supervisor:${w.control}`, '--health-url', `http://127.0.0.1:${w.port}/healthz`, '--health-timeout', '15']);
+    const r = await cli(['update', '--recover', '--root', w.root, '--service', `supervisor:${w.control}`, '--health-url', `http://127.0.0.1:${w.port}/healthz`, '--health-timeout', '15', '--settle', '0']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/rolled back to 1\.0\.0/);
     expect(currentVersion(w.root)).toBe('1.0.0');

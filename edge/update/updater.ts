@@ -46,6 +46,11 @@ export interface UpdateOptions {
   healthUrl: string;
   /** Seconds allowed for READY=1 plus /healthz 200 after a restart (default 90). */
   healthTimeoutS?: number;
+  /**
+   * Seconds the new process must then stay up and healthy (same main PID, /healthz 200 every
+   * 0.5 s) before the update counts (default 15): catches a release that dies on its first poll.
+   */
+  settleS?: number;
   log?: (line: string) => void;
 }
 
@@ -170,6 +175,14 @@ async function gate(o: UpdateOptions, version: string): Promise<string | null> {
   if (!(await o.service.waitReady(deadline))) return `no READY=1 from ${version} within ${s} s / нет сигнала готовности`;
   const h = await waitHealthy(o.healthUrl, version, deadline);
   if (!h.ok) return `${o.healthUrl} not healthy within ${s} s (last: ${h.last}) / проверка здоровья не пройдена`;
+  const settle = o.settleS ?? 15;
+  const until = Date.now() + settle * 1000;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (!(await o.service.stillUp())) return `${version} was ready, then stopped within the ${settle} s settle time / служба остановилась после запуска`;
+    const again = await waitHealthy(o.healthUrl, version, Date.now() + 2000);
+    if (!again.ok) return `${version} was ready, then ${o.healthUrl} failed within the ${settle} s settle time (last: ${again.last}) / проверка здоровья не пройдена`;
+  }
   return null;
 }
 
