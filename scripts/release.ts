@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GkhError } from '../edge/errors.js';
@@ -44,6 +44,9 @@ function findFiles(dir: string, suffix: string, out: string[] = []): string[] {
   return out;
 }
 
+/** Compiled files only tests use (paths under dist/), left out of releases besides *.test.js. */
+export const TEST_ONLY = new Set(['edge/update/fixture.js', 'edge/store/crash-child.js', 'scripts/summary-reporter.js']);
+
 /** Copies what the device runs from the repository into `staging` (no node_modules yet). */
 export function stageApp(repo: string, staging: string): void {
   mkdirSync(staging, { recursive: true });
@@ -54,7 +57,8 @@ export function stageApp(repo: string, staging: string): void {
     recursive: true,
     filter: (src) => {
       const n = basename(src);
-      return !(n.endsWith('.map') || n.endsWith('.test.js') || n === '.tsbuildinfo' || n === 'fixture.js' || n === 'crash-child.js' || n === 'summary-reporter.js');
+      const rel = relative(join(repo, 'dist'), src).split(sep).join('/');
+      return !(n.endsWith('.map') || n.endsWith('.test.js') || n === '.tsbuildinfo' || TEST_ONLY.has(rel));
     },
   });
 }
