@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GkhError } from '../edge/errors.js';
-import { applyUpdate, controllerFromSpec, parsePublicKey, recover, recoverOffline, type UpdateOutcome } from '../edge/update/index.js';
+import {
+  applyUpdate,
+  controllerFromSpec,
+  parsePublicKey,
+  recover,
+  recoverOffline,
+  type UpdateOutcome,
+} from '../edge/update/index.js';
 import { int, str, UsageError, type Command, type Values } from './command.js';
 
 /** Default updater root on the image (see image/README.md). */
@@ -14,18 +21,29 @@ function trustedKeys(values: Values) {
   const files = Array.isArray(given) ? given.map(String) : typeof given === 'string' ? [given] : [];
   if (files.length === 0) {
     try {
-      for (const n of readdirSync(DEFAULT_KEYS_DIR).sort()) if (n.endsWith('.pub')) files.push(join(DEFAULT_KEYS_DIR, n));
+      for (const n of readdirSync(DEFAULT_KEYS_DIR).sort())
+        if (n.endsWith('.pub')) files.push(join(DEFAULT_KEYS_DIR, n));
     } catch {
       // reported below
     }
   }
-  if (files.length === 0) throw new GkhError('UPDATE_KEY', `no trusted operator keys: give --trusted-key or put *.pub files in ${DEFAULT_KEYS_DIR} / нет доверенных ключей`, {});
+  if (files.length === 0)
+    throw new GkhError(
+      'UPDATE_KEY',
+      `no trusted operator keys: give --trusted-key or put *.pub files in ${DEFAULT_KEYS_DIR} / нет доверенных ключей`,
+      {},
+    );
   return files.map((f) => {
     let text: string;
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw new GkhError('UPDATE_KEY', `cannot read trusted key ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: f }, { cause: e });
+      throw new GkhError(
+        'UPDATE_KEY',
+        `cannot read trusted key ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        { file: f },
+        { cause: e },
+      );
     }
     return parsePublicKey(text, f);
   });
@@ -91,7 +109,8 @@ Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
       settleS: int(values, 'settle') ?? 15,
       log: (s: string) => io.err(`update: ${s}`),
     };
-    if (values.offline === true && values.recover !== true) throw new UsageError('--offline goes with --recover');
+    if (values.offline === true && values.recover !== true)
+      throw new UsageError('--offline goes with --recover');
     if (values.recover === true) {
       if (pos.length > 0) throw new UsageError('--recover takes no bundle');
       if (values.offline === true) {
@@ -105,7 +124,12 @@ Exit: 0 updated or already installed, 1 refused or rolled back, 2 usage error.
     }
     const bundle = pos[0];
     if (bundle === undefined) throw new UsageError('missing argument <bundle>');
-    const r = await applyUpdate({ ...opts, bundle: resolve(bundle), trusted: trustedKeys(values), force: values.force === true });
+    const r = await applyUpdate({
+      ...opts,
+      bundle: resolve(bundle),
+      trusted: trustedKeys(values),
+      force: values.force === true,
+    });
     io.out(describe(r));
     return r.status === 'rolled-back' ? 1 : 0;
   },

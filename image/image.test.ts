@@ -18,7 +18,11 @@ const dir = mkdtempSync(join(tmpdir(), 'gkh-image-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function dryRun(...args: string[]) {
-  const r = spawnSync('bash', [join(repo, 'image/build.sh'), '--dry-run', ...args], { encoding: 'utf8', env: { ...process.env, TMPDIR: dir }, timeout: 120_000 });
+  const r = spawnSync('bash', [join(repo, 'image/build.sh'), '--dry-run', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TMPDIR: dir },
+    timeout: 120_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -1,5 +1,13 @@
 /** Release staging pieces that do not need the registry: dist filtering and native-addon placement/checks. */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,15 +40,21 @@ describe('release staging', () => {
     expect(existsSync(join(st, 'dist/cli/main.js'))).toBe(true);
     expect(existsSync(join(st, 'dist/edge/update/updater.js'))).toBe(true);
     expect(existsSync(join(st, 'bin/opengkh.js'))).toBe(true);
-    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [e.name]));
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(d, e.name)) : [e.name],
+      );
     const names = walk(join(st, 'dist'));
-    expect(names.filter((n) => n.endsWith('.test.js') || n.endsWith('.map') || n === 'fixture.js')).toEqual([]);
+    expect(names.filter((n) => n.endsWith('.test.js') || n.endsWith('.map') || n === 'fixture.js')).toEqual(
+      [],
+    );
   });
 
   it('keeps only linux-<cpu> serialport prebuilds, places the given better-sqlite3 addon, refuses a foreign one', () => {
     const st = join(dir, 'native');
     const pre = join(st, 'node_modules/@serialport/bindings-cpp/prebuilds');
-    for (const p of ['linux-arm64', 'linux-x64', 'darwin-x64+arm64', 'win32-x64']) mkdirSync(join(pre, p), { recursive: true });
+    for (const p of ['linux-arm64', 'linux-x64', 'darwin-x64+arm64', 'win32-x64'])
+      mkdirSync(join(pre, p), { recursive: true });
     aarch64Elf(join(pre, 'linux-arm64', '@serialport+bindings-cpp.armv8.glibc.node'));
     copyFileSync(hostAddon, join(pre, 'linux-x64', 'host.node'));
     mkdirSync(join(st, 'node_modules/better-sqlite3/deps'), { recursive: true });
@@ -49,11 +63,19 @@ describe('release staging', () => {
     const addons = placeNative(st, 'arm64', arm, repo);
     expect(readdirSync(pre)).toEqual(['linux-arm64']);
     expect(existsSync(join(st, 'node_modules/better-sqlite3/deps'))).toBe(false);
-    expect(addons.sort()).toEqual(['node_modules/@serialport/bindings-cpp/prebuilds/linux-arm64/@serialport+bindings-cpp.armv8.glibc.node', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node']);
+    expect(addons.sort()).toEqual([
+      'node_modules/@serialport/bindings-cpp/prebuilds/linux-arm64/@serialport+bindings-cpp.armv8.glibc.node',
+      'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+    ]);
     // The host's x64 addon given as if it were arm64: refused, naming the file and its machine.
-    if (process.arch !== 'arm64') expect(() => placeNative(st, 'arm64', hostAddon, repo)).toThrow(/native addons not built for arm64 .*better_sqlite3\.node \(ELF machine 0x3e\)/);
+    if (process.arch !== 'arm64')
+      expect(() => placeNative(st, 'arm64', hostAddon, repo)).toThrow(
+        /native addons not built for arm64 .*better_sqlite3\.node \(ELF machine 0x3e\)/,
+      );
     // No binary for a foreign CPU: refused with the pointer to the README.
     rmSync(join(st, 'node_modules/better-sqlite3/build'), { recursive: true });
-    expect(() => placeNative(st, process.arch === 'arm64' ? 'x64' : 'arm64', undefined, repo)).toThrow(/give --sqlite-binary/);
+    expect(() => placeNative(st, process.arch === 'arm64' ? 'x64' : 'arm64', undefined, repo)).toThrow(
+      /give --sqlite-binary/,
+    );
   });
 });

@@ -15,7 +15,17 @@
  *        [--version X.Y.Z] [--staging DIR]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +35,13 @@ import { loadKeyFile } from '../edge/keys/index.js';
 import { createBundle, type Manifest } from '../edge/update/index.js';
 
 /** ELF e_machine values (System V gABI) for the CPUs Node names. */
-export const ELF_MACHINE: Record<string, number> = { x64: 0x3e, arm64: 0xb7, arm: 0x28, ia32: 0x03, riscv64: 0xf3 };
+export const ELF_MACHINE: Record<string, number> = {
+  x64: 0x3e,
+  arm64: 0xb7,
+  arm: 0x28,
+  ia32: 0x03,
+  riscv64: 0xf3,
+};
 
 /** The ELF machine of a file, or undefined when it is not ELF. */
 export function elfMachine(file: string): number | undefined {
@@ -45,14 +61,20 @@ function findFiles(dir: string, suffix: string, out: string[] = []): string[] {
 }
 
 /** Compiled files only tests use (paths under dist/), left out of releases besides *.test.js. */
-export const TEST_ONLY = new Set(['edge/update/fixture.js', 'edge/store/crash-child.js', 'scripts/summary-reporter.js']);
+export const TEST_ONLY = new Set([
+  'edge/update/fixture.js',
+  'edge/store/crash-child.js',
+  'scripts/summary-reporter.js',
+]);
 
 /** Copies what the device runs from the repository into `staging` (no node_modules yet). */
 export function stageApp(repo: string, staging: string): void {
   mkdirSync(staging, { recursive: true });
-  for (const f of ['package.json', 'package-lock.json', 'README.md', 'LICENSE']) if (existsSync(join(repo, f))) copyFileSync(join(repo, f), join(staging, f));
+  for (const f of ['package.json', 'package-lock.json', 'README.md', 'LICENSE'])
+    if (existsSync(join(repo, f))) copyFileSync(join(repo, f), join(staging, f));
   cpSync(join(repo, 'bin'), join(staging, 'bin'), { recursive: true });
-  if (!existsSync(join(repo, 'dist', 'cli', 'main.js'))) throw new GkhError('UPDATE_BUNDLE', 'dist/ is not built: run `npx tsc -p .` first', { repo });
+  if (!existsSync(join(repo, 'dist', 'cli', 'main.js')))
+    throw new GkhError('UPDATE_BUNDLE', 'dist/ is not built: run `npx tsc -p .` first', { repo });
   cpSync(join(repo, 'dist'), join(staging, 'dist'), {
     recursive: true,
     filter: (src) => {
@@ -67,24 +89,46 @@ export function stageApp(repo: string, staging: string): void {
  * Native addons for `cpu`: prunes serialport prebuilds of other platforms, puts better-sqlite3's
  * addon in place, and checks every *.node against the target's ELF machine.
  */
-export function placeNative(staging: string, cpu: string, sqliteBinary: string | undefined, hostRepo: string): string[] {
+export function placeNative(
+  staging: string,
+  cpu: string,
+  sqliteBinary: string | undefined,
+  hostRepo: string,
+): string[] {
   const nm = join(staging, 'node_modules');
   const pre = join(nm, '@serialport', 'bindings-cpp', 'prebuilds');
-  if (existsSync(pre)) for (const d of readdirSync(pre)) if (d !== `linux-${cpu}`) rmSync(join(pre, d), { recursive: true, force: true });
+  if (existsSync(pre))
+    for (const d of readdirSync(pre))
+      if (d !== `linux-${cpu}`) rmSync(join(pre, d), { recursive: true, force: true });
   const sq = join(nm, 'better-sqlite3');
   if (existsSync(sq)) {
     rmSync(join(sq, 'deps'), { recursive: true, force: true }); // 10 MB of SQLite sources, only for building
     const dst = join(sq, 'build', 'Release', 'better_sqlite3.node');
-    const src = sqliteBinary ?? (cpu === process.arch ? join(hostRepo, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node') : undefined);
+    const src =
+      sqliteBinary ??
+      (cpu === process.arch
+        ? join(hostRepo, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')
+        : undefined);
     if (!src || !existsSync(src))
-      throw new GkhError('UPDATE_BUNDLE', `better-sqlite3 needs a linux-${cpu} better_sqlite3.node: give --sqlite-binary (build it as image/README.md "better-sqlite3 for arm64" says)`, { cpu });
+      throw new GkhError(
+        'UPDATE_BUNDLE',
+        `better-sqlite3 needs a linux-${cpu} better_sqlite3.node: give --sqlite-binary (build it as image/README.md "better-sqlite3 for arm64" says)`,
+        { cpu },
+      );
     mkdirSync(join(sq, 'build', 'Release'), { recursive: true });
     copyFileSync(src, dst);
   }
   const want = ELF_MACHINE[cpu];
   const addons = findFiles(nm, '.node');
-  const wrong = addons.filter((f) => elfMachine(f) !== want).map((f) => `${f.slice(staging.length + 1)} (ELF machine 0x${(elfMachine(f) ?? 0).toString(16)})`);
-  if (wrong.length > 0) throw new GkhError('UPDATE_BUNDLE', `native addons not built for ${cpu} (ELF machine 0x${(want ?? 0).toString(16)}): ${wrong.join(', ')}`, { expected: want, got: wrong });
+  const wrong = addons
+    .filter((f) => elfMachine(f) !== want)
+    .map((f) => `${f.slice(staging.length + 1)} (ELF machine 0x${(elfMachine(f) ?? 0).toString(16)})`);
+  if (wrong.length > 0)
+    throw new GkhError(
+      'UPDATE_BUNDLE',
+      `native addons not built for ${cpu} (ELF machine 0x${(want ?? 0).toString(16)}): ${wrong.join(', ')}`,
+      { expected: want, got: wrong },
+    );
   return addons.map((f) => f.slice(staging.length + 1));
 }
 
@@ -101,7 +145,13 @@ export interface ReleaseOptions {
 }
 
 /** Stages, installs production dependencies for linux-<cpu>, checks addons, writes and signs the bundle. */
-export function buildRelease(o: ReleaseOptions): { file: string; manifest: Manifest; bytes: number; addons: string[]; seconds: number } {
+export function buildRelease(o: ReleaseOptions): {
+  file: string;
+  manifest: Manifest;
+  bytes: number;
+  addons: string[];
+  seconds: number;
+} {
   const t0 = Date.now();
   const key = loadKeyFile(o.keyFile);
   const pkg = JSON.parse(readFileSync(join(o.repo, 'package.json'), 'utf8')) as { version: string };
@@ -110,22 +160,41 @@ export function buildRelease(o: ReleaseOptions): { file: string; manifest: Manif
   rmSync(staging, { recursive: true, force: true });
   stageApp(o.repo, staging);
   o.log?.(`npm ci --omit=dev --os=linux --cpu=${o.cpu} in ${staging}`);
-  execFileSync('npm', ['ci', '--omit=dev', '--os=linux', `--cpu=${o.cpu}`, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: staging, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(
+    'npm',
+    ['ci', '--omit=dev', '--os=linux', `--cpu=${o.cpu}`, '--ignore-scripts', '--no-audit', '--no-fund'],
+    { cwd: staging, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   const addons = placeNative(staging, o.cpu, o.sqliteBinary, o.repo);
   mkdirSync(o.outDir, { recursive: true });
   const file = join(o.outDir, `opengkh-${version}-linux-${o.cpu}.gkhb`);
-  const manifest = createBundle({ tree: staging, version, platform: { os: 'linux', cpu: o.cpu }, privateKey: key.privateKey, out: file });
+  const manifest = createBundle({
+    tree: staging,
+    version,
+    platform: { os: 'linux', cpu: o.cpu },
+    privateKey: key.privateKey,
+    out: file,
+  });
   if (!o.staging) rmSync(staging, { recursive: true, force: true });
   return { file, manifest, bytes: statSync(file).size, addons, seconds: (Date.now() - t0) / 1000 };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { key: { type: 'string' }, out: { type: 'string' }, cpu: { type: 'string' }, 'sqlite-binary': { type: 'string' }, version: { type: 'string' }, staging: { type: 'string' } },
+    options: {
+      key: { type: 'string' },
+      out: { type: 'string' },
+      cpu: { type: 'string' },
+      'sqlite-binary': { type: 'string' },
+      version: { type: 'string' },
+      staging: { type: 'string' },
+    },
     strict: true,
   });
   if (!values.key) {
-    process.stderr.write('Usage: node dist/scripts/release.js --key operator.key [--out DIR] [--cpu arm64] [--sqlite-binary FILE] [--version X.Y.Z] [--staging DIR]\n');
+    process.stderr.write(
+      'Usage: node dist/scripts/release.js --key operator.key [--out DIR] [--cpu arm64] [--sqlite-binary FILE] [--version X.Y.Z] [--staging DIR]\n',
+    );
     process.exitCode = 2;
     return;
   }

@@ -8,12 +8,30 @@
  * only then unpacks (re-hashing while writing, so a bundle changed in between is caught too).
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  openSync,
+  readSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  lstatSync,
+  writeFileSync,
+} from 'node:fs';
 import { posix, join } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { GkhError } from '../errors.js';
 import { BLOCK, readTar, writeTar, type TarEntry } from './tar.js';
-import { MANIFEST_FORMAT, parseManifest, sha256, signManifest, verifyManifestSignature, type Manifest, type ManifestFile } from './manifest.js';
+import {
+  MANIFEST_FORMAT,
+  parseManifest,
+  sha256,
+  signManifest,
+  verifyManifestSignature,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.js';
 
 /** An opened bundle: manifest and signature bytes, and where the payload sits in the file. */
 export interface OpenedBundle {
@@ -48,12 +66,21 @@ export function treeEntries(dir: string): Omit<TarEntry, 'size'>[] {
       const r = rel ? `${rel}/${n}` : n;
       const abs = join(dir, r);
       const st = lstatSync(abs);
-      if (st.isSymbolicLink()) out.push({ path: r, type: 'symlink', mode: 0o777, linkname: readlinkSync(abs), data: Buffer.alloc(0) });
+      if (st.isSymbolicLink())
+        out.push({
+          path: r,
+          type: 'symlink',
+          mode: 0o777,
+          linkname: readlinkSync(abs),
+          data: Buffer.alloc(0),
+        });
       else if (st.isDirectory()) {
         out.push({ path: r, type: 'dir', mode: 0o755, data: Buffer.alloc(0) });
         walk(r);
-      } else if (st.isFile()) out.push({ path: r, type: 'file', mode: st.mode & 0o111 ? 0o755 : 0o644, data: readFileSync(abs) });
-      else throw new GkhError('UPDATE_BUNDLE', `${abs} is neither file, directory nor symlink`, { path: abs });
+      } else if (st.isFile())
+        out.push({ path: r, type: 'file', mode: st.mode & 0o111 ? 0o755 : 0o644, data: readFileSync(abs) });
+      else
+        throw new GkhError('UPDATE_BUNDLE', `${abs} is neither file, directory nor symlink`, { path: abs });
     }
   };
   walk('');
@@ -66,12 +93,19 @@ export function createBundle(o: CreateBundleOptions): Manifest {
   // Directories are implied by the files below them; empty ones are left out (the device refuses
   // a directory entry with nothing listed below it).
   const implied = new Set<string>();
-  for (const e of all) if (e.type !== 'dir') for (let i = e.path.indexOf('/'); i > 0; i = e.path.indexOf('/', i + 1)) implied.add(e.path.slice(0, i));
+  for (const e of all)
+    if (e.type !== 'dir')
+      for (let i = e.path.indexOf('/'); i > 0; i = e.path.indexOf('/', i + 1))
+        implied.add(e.path.slice(0, i));
   const entries = all.filter((e) => e.type !== 'dir' || implied.has(e.path));
   const payload = gzipSync(writeTar(entries), { level: 9 });
   const files: ManifestFile[] = entries
     .filter((e) => e.type !== 'dir')
-    .map((e) => (e.type === 'symlink' ? { path: e.path, link: e.linkname! } : { path: e.path, sha256: sha256(e.data), size: e.data.length, mode: e.mode }));
+    .map((e) =>
+      e.type === 'symlink'
+        ? { path: e.path, link: e.linkname! }
+        : { path: e.path, sha256: sha256(e.data), size: e.data.length, mode: e.mode },
+    );
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     name: o.name ?? 'opengkh-edge',
@@ -116,7 +150,12 @@ export function openBundle(file: string): OpenedBundle {
   try {
     fd = openSync(file, 'r');
   } catch (e) {
-    throw new GkhError('UPDATE_BUNDLE', `cannot open bundle ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file }, { cause: e });
+    throw new GkhError(
+      'UPDATE_BUNDLE',
+      `cannot open bundle ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      { file },
+      { cause: e },
+    );
   }
   try {
     const members = new Map<string, { offset: number; size: number }>();
@@ -127,7 +166,12 @@ export function openBundle(file: string): OpenedBundle {
       let sum = 0;
       for (let j = 0; j < BLOCK; j++) sum += j >= 148 && j < 156 ? 0x20 : h[j]!;
       const stored = parseInt(h.subarray(148, 156).toString('ascii').replace(/[\0 ]/g, ''), 8);
-      if (stored !== sum) throw new GkhError('UPDATE_BUNDLE', `bundle header at byte ${pos}: checksum ${stored}, calculated ${sum}; not a bundle?`, { byte: pos, expected: stored, calculated: sum });
+      if (stored !== sum)
+        throw new GkhError(
+          'UPDATE_BUNDLE',
+          `bundle header at byte ${pos}: checksum ${stored}, calculated ${sum}; not a bundle?`,
+          { byte: pos, expected: stored, calculated: sum },
+        );
       const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
       const size = parseInt(h.subarray(124, 136).toString('ascii').replace(/[\0 ]/g, ''), 8);
       members.set(name, { offset: pos + BLOCK, size });
@@ -136,9 +180,21 @@ export function openBundle(file: string): OpenedBundle {
     const m = members.get('manifest.json');
     const s = members.get('manifest.sig');
     const p = members.get('payload.tar.gz');
-    if (!m || !s || !p) throw new GkhError('UPDATE_BUNDLE', `bundle ${file} lacks ${[!m && 'manifest.json', !s && 'manifest.sig', !p && 'payload.tar.gz'].filter(Boolean).join(', ')} / это не пакет обновления`, { file });
-    if (m.size > 64 * 1024 * 1024 || s.size > 4096) throw new GkhError('UPDATE_BUNDLE', 'bundle manifest or signature implausibly large', { file });
-    return { file, manifestBytes: readAt(fd, m.offset, m.size), sigBytes: readAt(fd, s.offset, s.size), payloadOffset: p.offset, payloadSize: p.size };
+    if (!m || !s || !p)
+      throw new GkhError(
+        'UPDATE_BUNDLE',
+        `bundle ${file} lacks ${[!m && 'manifest.json', !s && 'manifest.sig', !p && 'payload.tar.gz'].filter(Boolean).join(', ')} / это не пакет обновления`,
+        { file },
+      );
+    if (m.size > 64 * 1024 * 1024 || s.size > 4096)
+      throw new GkhError('UPDATE_BUNDLE', 'bundle manifest or signature implausibly large', { file });
+    return {
+      file,
+      manifestBytes: readAt(fd, m.offset, m.size),
+      sigBytes: readAt(fd, s.offset, s.size),
+      payloadOffset: p.offset,
+      payloadSize: p.size,
+    };
   } finally {
     closeSync(fd);
   }
@@ -164,16 +220,34 @@ export interface Platform {
  * the platform, the payload's SHA-256 and size, and every payload entry against the manifest (same
  * set of paths, same hashes, sizes, modes and link targets). Throws GkhError UPDATE_* with both sides.
  */
-export async function verifyBundle(b: OpenedBundle, trusted: KeyObject[], platform: Platform = { os: process.platform, cpu: process.arch }): Promise<Manifest> {
+export async function verifyBundle(
+  b: OpenedBundle,
+  trusted: KeyObject[],
+  platform: Platform = { os: process.platform, cpu: process.arch },
+): Promise<Manifest> {
   verifyManifestSignature(b.manifestBytes, b.sigBytes, trusted);
   const m = parseManifest(b.manifestBytes);
   if (m.platform.os !== platform.os || m.platform.cpu !== platform.cpu)
-    throw new GkhError('UPDATE_PLATFORM', `bundle is for ${m.platform.os}-${m.platform.cpu}, this device is ${platform.os}-${platform.cpu} / пакет для другой платформы`, { expected: platform, got: m.platform });
-  if (b.payloadSize !== m.payload.size) throw new GkhError('UPDATE_PAYLOAD', `payload is ${b.payloadSize} bytes, manifest says ${m.payload.size}`, { expected: m.payload.size, calculated: b.payloadSize });
+    throw new GkhError(
+      'UPDATE_PLATFORM',
+      `bundle is for ${m.platform.os}-${m.platform.cpu}, this device is ${platform.os}-${platform.cpu} / пакет для другой платформы`,
+      { expected: platform, got: m.platform },
+    );
+  if (b.payloadSize !== m.payload.size)
+    throw new GkhError(
+      'UPDATE_PAYLOAD',
+      `payload is ${b.payloadSize} bytes, manifest says ${m.payload.size}`,
+      { expected: m.payload.size, calculated: b.payloadSize },
+    );
   const h = createHash('sha256');
   for await (const chunk of payloadStream(b)) h.update(chunk as Buffer);
   const got = h.digest('hex');
-  if (got !== m.payload.sha256) throw new GkhError('UPDATE_PAYLOAD', `payload SHA-256 ${got}, manifest says ${m.payload.sha256} / пакет изменён`, { expected: m.payload.sha256, calculated: got });
+  if (got !== m.payload.sha256)
+    throw new GkhError(
+      'UPDATE_PAYLOAD',
+      `payload SHA-256 ${got}, manifest says ${m.payload.sha256} / пакет изменён`,
+      { expected: m.payload.sha256, calculated: got },
+    );
   await walkAgainstManifest(b, m, () => undefined);
   return m;
 }
@@ -182,33 +256,70 @@ export async function verifyBundle(b: OpenedBundle, trusted: KeyObject[], platfo
  * Walks the payload and checks each entry against the manifest, calling `each` for entries that
  * match (in archive order). Throws on the first mismatch, extra or missing entry.
  */
-export async function walkAgainstManifest(b: OpenedBundle, m: Manifest, each: (e: TarEntry) => void | Promise<void>): Promise<void> {
+export async function walkAgainstManifest(
+  b: OpenedBundle,
+  m: Manifest,
+  each: (e: TarEntry) => void | Promise<void>,
+): Promise<void> {
   const want = new Map(m.files.map((f) => [f.path, f]));
   const dirs = new Set<string>();
-  for (const f of m.files) for (let i = f.path.indexOf('/'); i > 0; i = f.path.indexOf('/', i + 1)) dirs.add(f.path.slice(0, i));
+  for (const f of m.files)
+    for (let i = f.path.indexOf('/'); i > 0; i = f.path.indexOf('/', i + 1)) dirs.add(f.path.slice(0, i));
   const seen = new Set<string>();
   for await (const e of payloadEntries(b)) {
     if (e.type === 'dir') {
-      if (!dirs.has(e.path)) throw new GkhError('UPDATE_PAYLOAD', `payload directory "${e.path}" is not in the manifest`, { path: e.path });
+      if (!dirs.has(e.path))
+        throw new GkhError('UPDATE_PAYLOAD', `payload directory "${e.path}" is not in the manifest`, {
+          path: e.path,
+        });
       await each(e);
       continue;
     }
     const f = want.get(e.path);
-    if (!f) throw new GkhError('UPDATE_PAYLOAD', `payload entry "${e.path}" is not in the manifest / лишний файл в пакете`, { path: e.path });
-    if (seen.has(e.path)) throw new GkhError('UPDATE_PAYLOAD', `payload lists "${e.path}" twice`, { path: e.path });
+    if (!f)
+      throw new GkhError(
+        'UPDATE_PAYLOAD',
+        `payload entry "${e.path}" is not in the manifest / лишний файл в пакете`,
+        { path: e.path },
+      );
+    if (seen.has(e.path))
+      throw new GkhError('UPDATE_PAYLOAD', `payload lists "${e.path}" twice`, { path: e.path });
     seen.add(e.path);
     if (f.link !== undefined) {
-      if (e.type !== 'symlink' || e.linkname !== f.link) throw new GkhError('UPDATE_PAYLOAD', `payload entry "${e.path}": expected symlink to "${f.link}", got ${e.type} "${e.linkname ?? ''}"`, { path: e.path, expected: f.link, got: e.linkname });
+      if (e.type !== 'symlink' || e.linkname !== f.link)
+        throw new GkhError(
+          'UPDATE_PAYLOAD',
+          `payload entry "${e.path}": expected symlink to "${f.link}", got ${e.type} "${e.linkname ?? ''}"`,
+          { path: e.path, expected: f.link, got: e.linkname },
+        );
     } else {
-      if (e.type !== 'file') throw new GkhError('UPDATE_PAYLOAD', `payload entry "${e.path}": expected a file, got ${e.type}`, { path: e.path });
+      if (e.type !== 'file')
+        throw new GkhError('UPDATE_PAYLOAD', `payload entry "${e.path}": expected a file, got ${e.type}`, {
+          path: e.path,
+        });
       const got = sha256(e.data);
-      if (got !== f.sha256 || e.data.length !== f.size) throw new GkhError('UPDATE_PAYLOAD', `file "${e.path}": SHA-256 ${got} (${e.data.length} bytes), manifest says ${f.sha256} (${f.size} bytes) / файл изменён`, { path: e.path, expected: f.sha256, calculated: got });
-      if (e.mode !== f.mode) throw new GkhError('UPDATE_PAYLOAD', `file "${e.path}": mode ${e.mode.toString(8)}, manifest says ${f.mode!.toString(8)}`, { path: e.path, expected: f.mode, got: e.mode });
+      if (got !== f.sha256 || e.data.length !== f.size)
+        throw new GkhError(
+          'UPDATE_PAYLOAD',
+          `file "${e.path}": SHA-256 ${got} (${e.data.length} bytes), manifest says ${f.sha256} (${f.size} bytes) / файл изменён`,
+          { path: e.path, expected: f.sha256, calculated: got },
+        );
+      if (e.mode !== f.mode)
+        throw new GkhError(
+          'UPDATE_PAYLOAD',
+          `file "${e.path}": mode ${e.mode.toString(8)}, manifest says ${f.mode!.toString(8)}`,
+          { path: e.path, expected: f.mode, got: e.mode },
+        );
     }
     await each(e);
   }
   const missing = m.files.filter((f) => !seen.has(f.path)).map((f) => f.path);
-  if (missing.length > 0) throw new GkhError('UPDATE_PAYLOAD', `payload lacks ${missing.length} manifest entr${missing.length === 1 ? 'y' : 'ies'}: ${missing.slice(0, 5).join(', ')}`, { missing });
+  if (missing.length > 0)
+    throw new GkhError(
+      'UPDATE_PAYLOAD',
+      `payload lacks ${missing.length} manifest entr${missing.length === 1 ? 'y' : 'ies'}: ${missing.slice(0, 5).join(', ')}`,
+      { missing },
+    );
 }
 
 /** Safe join used by the extractor (paths were already checked by parseManifest). */

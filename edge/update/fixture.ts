@@ -16,9 +16,16 @@ export function writeFixtureRelease(dir: string, version: string, mode: FixtureM
   mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
   mkdirSync(join(dir, 'node_modules', 'fixture-dep', 'bin'), { recursive: true });
   mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'opengkh-edge', version, type: 'module' }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'opengkh-edge', version, type: 'module' }, null, 2)}\n`,
+  );
   writeFileSync(join(dir, 'dist', 'cli', 'version.txt'), `${version}\n`);
-  writeFileSync(join(dir, 'node_modules', 'fixture-dep', 'bin', 'tool.js'), '#!/usr/bin/env node\nconsole.log("tool");\n', { mode: 0o755 });
+  writeFileSync(
+    join(dir, 'node_modules', 'fixture-dep', 'bin', 'tool.js'),
+    '#!/usr/bin/env node\nconsole.log("tool");\n',
+    { mode: 0o755 },
+  );
   symlinkSync('../fixture-dep/bin/tool.js', join(dir, 'node_modules', '.bin', 'tool'));
   writeFileSync(
     join(dir, 'bin', 'opengkh.js'),

@@ -28,7 +28,12 @@ function once(url: string, timeoutMs: number): Promise<{ status: number; body: s
 }
 
 /** Polls `url` every `intervalMs` (default 250) until a healthy answer or `deadline` (ms since epoch). */
-export async function waitHealthy(url: string, version: string, deadline: number, intervalMs = 250): Promise<HealthResult> {
+export async function waitHealthy(
+  url: string,
+  version: string,
+  deadline: number,
+  intervalMs = 250,
+): Promise<HealthResult> {
   let last = 'no attempt';
   let attempts = 0;
   while (Date.now() < deadline) {

@@ -97,7 +97,12 @@ export function checkRelPath(p: string, what = 'path'): void {
     p.startsWith('/') ||
     posix.normalize(p) !== p ||
     p.split('/').some((s) => s === '..' || s === '.' || s === '');
-  if (bad) throw new GkhError('UPDATE_MANIFEST', `manifest ${what} "${p}" is not a plain relative path inside the release`, { path: p });
+  if (bad)
+    throw new GkhError(
+      'UPDATE_MANIFEST',
+      `manifest ${what} "${p}" is not a plain relative path inside the release`,
+      { path: p },
+    );
 }
 
 /** Checks the manifest's shape and every path and link; returns it typed. */
@@ -106,28 +111,71 @@ export function parseManifest(bytes: Buffer): Manifest {
   try {
     m = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new GkhError('UPDATE_MANIFEST', `manifest.json is not JSON: ${(e as Error).message}`, {}, { cause: e });
+    throw new GkhError(
+      'UPDATE_MANIFEST',
+      `manifest.json is not JSON: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
   }
   const o = m as Partial<Manifest>;
-  if (typeof o !== 'object' || o === null) throw new GkhError('UPDATE_MANIFEST', 'manifest.json is not an object', {});
-  if (o.format !== MANIFEST_FORMAT) throw new GkhError('UPDATE_MANIFEST', `manifest format ${JSON.stringify(o.format)}, expected ${MANIFEST_FORMAT}`, { expected: MANIFEST_FORMAT, found: o.format });
-  if (typeof o.version !== 'string' || !isVersion(o.version)) throw new GkhError('UPDATE_MANIFEST', `manifest version ${JSON.stringify(o.version)} is not MAJOR.MINOR.PATCH[-pre]`, { found: o.version });
-  if (!o.platform || typeof o.platform.os !== 'string' || typeof o.platform.cpu !== 'string') throw new GkhError('UPDATE_MANIFEST', 'manifest platform {os, cpu} missing', {});
-  if (!o.payload || typeof o.payload.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.payload.sha256) || !Number.isSafeInteger(o.payload.size)) throw new GkhError('UPDATE_MANIFEST', 'manifest payload {sha256, size} missing or malformed', {});
-  if (!Array.isArray(o.files) || o.files.length === 0) throw new GkhError('UPDATE_MANIFEST', 'manifest lists no files', {});
+  if (typeof o !== 'object' || o === null)
+    throw new GkhError('UPDATE_MANIFEST', 'manifest.json is not an object', {});
+  if (o.format !== MANIFEST_FORMAT)
+    throw new GkhError(
+      'UPDATE_MANIFEST',
+      `manifest format ${JSON.stringify(o.format)}, expected ${MANIFEST_FORMAT}`,
+      { expected: MANIFEST_FORMAT, found: o.format },
+    );
+  if (typeof o.version !== 'string' || !isVersion(o.version))
+    throw new GkhError(
+      'UPDATE_MANIFEST',
+      `manifest version ${JSON.stringify(o.version)} is not MAJOR.MINOR.PATCH[-pre]`,
+      { found: o.version },
+    );
+  if (!o.platform || typeof o.platform.os !== 'string' || typeof o.platform.cpu !== 'string')
+    throw new GkhError('UPDATE_MANIFEST', 'manifest platform {os, cpu} missing', {});
+  if (
+    !o.payload ||
+    typeof o.payload.sha256 !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(o.payload.sha256) ||
+    !Number.isSafeInteger(o.payload.size)
+  )
+    throw new GkhError('UPDATE_MANIFEST', 'manifest payload {sha256, size} missing or malformed', {});
+  if (!Array.isArray(o.files) || o.files.length === 0)
+    throw new GkhError('UPDATE_MANIFEST', 'manifest lists no files', {});
   const seen = new Set<string>();
   const links = new Set<string>();
   for (const f of o.files) {
     checkRelPath(f.path);
-    if (seen.has(f.path)) throw new GkhError('UPDATE_MANIFEST', `manifest lists "${f.path}" twice`, { path: f.path });
+    if (seen.has(f.path))
+      throw new GkhError('UPDATE_MANIFEST', `manifest lists "${f.path}" twice`, { path: f.path });
     seen.add(f.path);
     if (f.link !== undefined) {
-      if (f.link.startsWith('/') || f.link.includes('\0')) throw new GkhError('UPDATE_MANIFEST', `symlink "${f.path}" → "${f.link}" is not relative`, { path: f.path, link: f.link });
+      if (f.link.startsWith('/') || f.link.includes('\0'))
+        throw new GkhError('UPDATE_MANIFEST', `symlink "${f.path}" → "${f.link}" is not relative`, {
+          path: f.path,
+          link: f.link,
+        });
       const resolved = posix.normalize(posix.join(posix.dirname(f.path), f.link));
-      if (resolved === '..' || resolved.startsWith('../')) throw new GkhError('UPDATE_MANIFEST', `symlink "${f.path}" → "${f.link}" points outside the release`, { path: f.path, link: f.link });
+      if (resolved === '..' || resolved.startsWith('../'))
+        throw new GkhError(
+          'UPDATE_MANIFEST',
+          `symlink "${f.path}" → "${f.link}" points outside the release`,
+          { path: f.path, link: f.link },
+        );
       links.add(f.path);
-    } else if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isSafeInteger(f.size) || (f.mode !== 0o644 && f.mode !== 0o755)) {
-      throw new GkhError('UPDATE_MANIFEST', `manifest entry "${f.path}" needs sha256, size and mode 644/755`, { path: f.path });
+    } else if (
+      typeof f.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(f.sha256) ||
+      !Number.isSafeInteger(f.size) ||
+      (f.mode !== 0o644 && f.mode !== 0o755)
+    ) {
+      throw new GkhError(
+        'UPDATE_MANIFEST',
+        `manifest entry "${f.path}" needs sha256, size and mode 644/755`,
+        { path: f.path },
+      );
     }
   }
   // No entry may live below a symlink: writing through a link could leave the release directory.
@@ -135,8 +183,16 @@ export function parseManifest(bytes: Buffer): Manifest {
     const parts = f.path.split('/');
     for (let i = 1; i < parts.length; i++) {
       const anc = parts.slice(0, i).join('/');
-      if (links.has(anc)) throw new GkhError('UPDATE_MANIFEST', `manifest entry "${f.path}" lies below symlink "${anc}"`, { path: f.path, link: anc });
-      if (seen.has(anc)) throw new GkhError('UPDATE_MANIFEST', `manifest entry "${f.path}" lies below file "${anc}"`, { path: f.path, file: anc });
+      if (links.has(anc))
+        throw new GkhError('UPDATE_MANIFEST', `manifest entry "${f.path}" lies below symlink "${anc}"`, {
+          path: f.path,
+          link: anc,
+        });
+      if (seen.has(anc))
+        throw new GkhError('UPDATE_MANIFEST', `manifest entry "${f.path}" lies below file "${anc}"`, {
+          path: f.path,
+          file: anc,
+        });
     }
   }
   return o as Manifest;
@@ -150,7 +206,11 @@ export function sha256(b: Buffer | string): string {
 /** Signs manifest bytes with an Ed25519 private key. */
 export function signManifest(bytes: Buffer, privateKey: KeyObject): ManifestSignature {
   const pub = rawPublicKey(createPublicKey(privateKey));
-  return { alg: 'ed25519', key: fingerprint(pub).replace(/ /g, ''), sig: sign(null, bytes, privateKey).toString('base64') };
+  return {
+    alg: 'ed25519',
+    key: fingerprint(pub).replace(/ /g, ''),
+    sig: sign(null, bytes, privateKey).toString('base64'),
+  };
 }
 
 /**
@@ -168,9 +228,18 @@ export function parsePublicKey(text: string, source = 'key'): KeyObject {
     const raw = Buffer.from(t, 'base64');
     if (raw.length !== 32) throw new Error(`raw key is ${raw.length} bytes, expected 32`);
     // SPKI DER prefix for Ed25519 (RFC 8410 §4) followed by the raw key.
-    return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+    return createPublicKey({
+      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]),
+      format: 'der',
+      type: 'spki',
+    });
   } catch (e) {
-    throw new GkhError('UPDATE_KEY', `${source} is not an Ed25519 public key: ${(e as Error).message}`, { source }, { cause: e });
+    throw new GkhError(
+      'UPDATE_KEY',
+      `${source} is not an Ed25519 public key: ${(e as Error).message}`,
+      { source },
+      { cause: e },
+    );
   }
 }
 
@@ -178,18 +247,33 @@ export function parsePublicKey(text: string, source = 'key'): KeyObject {
  * Verifies `manifest.sig` over manifest bytes against the trusted keys. Throws `UPDATE_SIGNATURE`
  * naming the signing key's fingerprint and the trusted fingerprints when no key matches.
  */
-export function verifyManifestSignature(bytes: Buffer, sigText: Buffer, trusted: KeyObject[]): { key: string } {
+export function verifyManifestSignature(
+  bytes: Buffer,
+  sigText: Buffer,
+  trusted: KeyObject[],
+): { key: string } {
   let s: Partial<ManifestSignature>;
   try {
     s = JSON.parse(sigText.toString('utf8')) as Partial<ManifestSignature>;
   } catch {
     throw new GkhError('UPDATE_SIGNATURE', 'manifest.sig is not JSON / подпись повреждена', {});
   }
-  if (s.alg !== 'ed25519' || typeof s.sig !== 'string' || typeof s.key !== 'string') throw new GkhError('UPDATE_SIGNATURE', 'manifest.sig needs alg ed25519, key and sig', {});
+  if (s.alg !== 'ed25519' || typeof s.sig !== 'string' || typeof s.key !== 'string')
+    throw new GkhError('UPDATE_SIGNATURE', 'manifest.sig needs alg ed25519, key and sig', {});
   const trustedIds = trusted.map((k) => fingerprint(rawPublicKey(k)).replace(/ /g, ''));
   const idx = trustedIds.indexOf(s.key);
-  if (idx < 0) throw new GkhError('UPDATE_SIGNATURE', `bundle signed by key ${s.key}, which is not trusted (trusted: ${trustedIds.join(', ') || 'none'}) / ключ подписи не доверенный`, { expected: trustedIds, got: s.key });
+  if (idx < 0)
+    throw new GkhError(
+      'UPDATE_SIGNATURE',
+      `bundle signed by key ${s.key}, which is not trusted (trusted: ${trustedIds.join(', ') || 'none'}) / ключ подписи не доверенный`,
+      { expected: trustedIds, got: s.key },
+    );
   const sig = Buffer.from(s.sig, 'base64');
-  if (sig.length !== 64 || !verify(null, bytes, trusted[idx]!, sig)) throw new GkhError('UPDATE_SIGNATURE', `bad signature on manifest.json for key ${s.key} / подпись не сходится`, { key: s.key });
+  if (sig.length !== 64 || !verify(null, bytes, trusted[idx]!, sig))
+    throw new GkhError(
+      'UPDATE_SIGNATURE',
+      `bad signature on manifest.json for key ${s.key} / подпись не сходится`,
+      { key: s.key },
+    );
   return { key: s.key };
 }

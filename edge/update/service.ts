@@ -28,7 +28,15 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new GkhError('UPDATE_SERVICE', `${cmd} ${args.join(' ')} failed: ${stderr.trim() || err.message}`, { cmd, args }, { cause: err }));
+      if (err)
+        reject(
+          new GkhError(
+            'UPDATE_SERVICE',
+            `${cmd} ${args.join(' ')} failed: ${stderr.trim() || err.message}`,
+            { cmd, args },
+            { cause: err },
+          ),
+        );
       else resolve(stdout);
     });
   });
@@ -50,7 +58,18 @@ export class SystemdController implements ServiceController {
     this.name = `systemd:${unit}`;
   }
   private async show(): Promise<Record<string, string>> {
-    const out = await run(this.systemctl, ['show', this.unit, '-p', 'ActiveState', '-p', 'SubState', '-p', 'MainPID', '-p', 'Result']);
+    const out = await run(this.systemctl, [
+      'show',
+      this.unit,
+      '-p',
+      'ActiveState',
+      '-p',
+      'SubState',
+      '-p',
+      'MainPID',
+      '-p',
+      'Result',
+    ]);
     const r: Record<string, string> = {};
     for (const line of out.split('\n')) {
       const eq = line.indexOf('=');
@@ -66,7 +85,12 @@ export class SystemdController implements ServiceController {
   async waitReady(deadline: number): Promise<boolean> {
     while (Date.now() < deadline) {
       const s = await this.show();
-      if (s.ActiveState === 'active' && s.SubState === 'running' && s.MainPID !== '0' && s.MainPID !== this.oldPid) {
+      if (
+        s.ActiveState === 'active' &&
+        s.SubState === 'running' &&
+        s.MainPID !== '0' &&
+        s.MainPID !== this.oldPid
+      ) {
         this.readyPid = s.MainPID ?? '0';
         return true;
       }
@@ -95,13 +119,23 @@ export interface SupervisorStatus {
 }
 
 /** Sends one JSON line to a supervisor's control socket and returns its one-line JSON answer. */
-export function supervisorRequest(socket: string, req: { op: 'restart' | 'status' }, timeoutMs = 15_000): Promise<SupervisorStatus> {
+export function supervisorRequest(
+  socket: string,
+  req: { op: 'restart' | 'status' },
+  timeoutMs = 15_000,
+): Promise<SupervisorStatus> {
   return new Promise((resolve, reject) => {
     const c = createConnection(socket);
     let buf = '';
     const t = setTimeout(() => {
       c.destroy();
-      reject(new GkhError('UPDATE_SERVICE', `supervisor ${socket} did not answer ${req.op} within ${timeoutMs} ms`, { socket }));
+      reject(
+        new GkhError(
+          'UPDATE_SERVICE',
+          `supervisor ${socket} did not answer ${req.op} within ${timeoutMs} ms`,
+          { socket },
+        ),
+      );
     }, timeoutMs);
     c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
     c.on('data', (d) => {
@@ -117,7 +151,14 @@ export function supervisorRequest(socket: string, req: { op: 'restart' | 'status
     });
     c.on('error', (e) => {
       clearTimeout(t);
-      reject(new GkhError('UPDATE_SERVICE', `cannot reach supervisor ${socket}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { socket }, { cause: e }));
+      reject(
+        new GkhError(
+          'UPDATE_SERVICE',
+          `cannot reach supervisor ${socket}: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+          { socket },
+          { cause: e },
+        ),
+      );
     });
   });
 }
@@ -152,7 +193,12 @@ export class SupervisorController implements ServiceController {
 
 /** Parses `--service`: `systemd:<unit>` (default `systemd:opengkh.service`) or `supervisor:<socket>`. */
 export function controllerFromSpec(spec: string): ServiceController {
-  if (spec.startsWith('systemd:')) return new SystemdController(spec.slice('systemd:'.length) || 'opengkh.service');
+  if (spec.startsWith('systemd:'))
+    return new SystemdController(spec.slice('systemd:'.length) || 'opengkh.service');
   if (spec.startsWith('supervisor:')) return new SupervisorController(spec.slice('supervisor:'.length));
-  throw new GkhError('UPDATE_SERVICE', `--service "${spec}": expected systemd:<unit> or supervisor:<socket>`, { found: spec });
+  throw new GkhError(
+    'UPDATE_SERVICE',
+    `--service "${spec}": expected systemd:<unit> or supervisor:<socket>`,
+    { found: spec },
+  );
 }

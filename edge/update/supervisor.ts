@@ -56,11 +56,14 @@ export class Supervisor {
   async start(): Promise<void> {
     rmSync(this.o.notify, { force: true });
     rmSync(this.o.control, { force: true });
-    const rx = spawn('/usr/bin/python3', ['-c', RECV_PY, this.o.notify], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rx = spawn('/usr/bin/python3', ['-c', RECV_PY, this.o.notify], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.receiver = rx;
     const lines = createInterface({ input: rx.stdout });
     await new Promise<void>((resolve, reject) => {
-      const onExit = () => reject(new GkhError('UPDATE_SERVICE', 'notify socket receiver (python3) exited', {}));
+      const onExit = () =>
+        reject(new GkhError('UPDATE_SERVICE', 'notify socket receiver (python3) exited', {}));
       rx.once('exit', onExit);
       lines.once('line', () => {
         rx.off('exit', onExit);
@@ -92,7 +95,13 @@ export class Supervisor {
 
   private onDatagram(text: string): void {
     // sd_notify(3): newline-separated assignments; READY=1 marks start-up complete.
-    if (text.split('\n').includes('READY=1') && this.child && this.child.exitCode === null && this.child.signalCode === null) this.st.ready = true;
+    if (
+      text.split('\n').includes('READY=1') &&
+      this.child &&
+      this.child.exitCode === null &&
+      this.child.signalCode === null
+    )
+      this.st.ready = true;
   }
 
   /** Current status (pid, ready, exit of the last process). */
@@ -121,13 +130,24 @@ export class Supervisor {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.st = { ready: false, starts: this.st.starts + 1, release, ...(child.pid !== undefined ? { pid: child.pid } : {}) };
-    const out = (s: NodeJS.ReadableStream) => createInterface({ input: s }).on('line', (l) => this.o.onOutput?.(l));
+    this.st = {
+      ready: false,
+      starts: this.st.starts + 1,
+      release,
+      ...(child.pid !== undefined ? { pid: child.pid } : {}),
+    };
+    const out = (s: NodeJS.ReadableStream) =>
+      createInterface({ input: s }).on('line', (l) => this.o.onOutput?.(l));
     out(child.stdout!);
     out(child.stderr!);
     child.once('exit', (code, signal) => {
       if (this.child !== child) return;
-      this.st = { ready: false, starts: this.st.starts, exited: signal ?? String(code), ...(this.st.release ? { release: this.st.release } : {}) };
+      this.st = {
+        ready: false,
+        starts: this.st.starts,
+        exited: signal ?? String(code),
+        ...(this.st.release ? { release: this.st.release } : {}),
+      };
     });
   }
 

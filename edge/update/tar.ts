@@ -39,11 +39,19 @@ function paxRecord(key: string, value: string): Buffer {
   const body = ` ${key}=${value}\n`;
   // The length field counts itself: find the fixed point.
   let len = Buffer.byteLength(body) + 1;
-  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
+  while (String(len).length + Buffer.byteLength(body) !== len)
+    len = String(len).length + Buffer.byteLength(body);
   return Buffer.from(`${len}${body}`, 'utf8');
 }
 
-function header(name: string, typeflag: string, size: number, mode: number, mtime: number, linkname = ''): Buffer {
+function header(
+  name: string,
+  typeflag: string,
+  size: number,
+  mode: number,
+  mtime: number,
+  linkname = '',
+): Buffer {
   const h = Buffer.alloc(BLOCK);
   h.write(name, 0, 100, 'utf8');
   octal(h, 100, 8, mode & 0o7777);
@@ -99,7 +107,12 @@ function cstr(b: Buffer, off: number, len: number): string {
 function readOctal(b: Buffer, off: number, len: number, field: string, at: number): number {
   const s = cstr(b, off, len).trim();
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new GkhError('UPDATE_TAR', `tar header at byte ${at}: field ${field} is not octal ("${s}")`, { byte: at + off, field, found: s });
+  if (!/^[0-7]+$/.test(s))
+    throw new GkhError('UPDATE_TAR', `tar header at byte ${at}: field ${field} is not octal ("${s}")`, {
+      byte: at + off,
+      field,
+      found: s,
+    });
   return parseInt(s, 8);
 }
 
@@ -109,7 +122,10 @@ function parsePax(data: Buffer, at: number): Record<string, string> {
   while (i < data.length) {
     const sp = data.indexOf(0x20, i);
     const len = Number(data.subarray(i, sp).toString('ascii'));
-    if (sp < 0 || !Number.isInteger(len) || len <= 0 || i + len > data.length) throw new GkhError('UPDATE_TAR', `pax header at byte ${at}: bad record at offset ${i}`, { byte: at + i });
+    if (sp < 0 || !Number.isInteger(len) || len <= 0 || i + len > data.length)
+      throw new GkhError('UPDATE_TAR', `pax header at byte ${at}: bad record at offset ${i}`, {
+        byte: at + i,
+      });
     const rec = data.subarray(sp + 1, i + len - 1).toString('utf8');
     const eq = rec.indexOf('=');
     if (eq > 0) out[rec.slice(0, eq)] = rec.slice(eq + 1);
@@ -159,7 +175,9 @@ class Reader {
  * MAX_ENTRY_BYTES). Checks every header checksum; refuses truncated archives and entry types other
  * than file, directory and symlink. Throws GkhError `UPDATE_TAR` naming the byte offset.
  */
-export async function* readTar(src: AsyncIterable<Buffer | string> | Iterable<Buffer>): AsyncGenerator<TarEntry> {
+export async function* readTar(
+  src: AsyncIterable<Buffer | string> | Iterable<Buffer>,
+): AsyncGenerator<TarEntry> {
   const r = new Reader(src);
   let pax: Record<string, string> = {};
   let longName: string | undefined;
@@ -167,20 +185,43 @@ export async function* readTar(src: AsyncIterable<Buffer | string> | Iterable<Bu
   for (;;) {
     const at = r.offset;
     const h = await r.take(BLOCK);
-    if (h.length < BLOCK) throw new GkhError('UPDATE_TAR', `tar truncated at byte ${at}: expected a 512-byte header, got ${h.length} bytes`, { byte: at });
+    if (h.length < BLOCK)
+      throw new GkhError(
+        'UPDATE_TAR',
+        `tar truncated at byte ${at}: expected a 512-byte header, got ${h.length} bytes`,
+        { byte: at },
+      );
     if (h.every((b) => b === 0)) return; // end-of-archive marker (a second zero block may follow)
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
     const stored = readOctal(h, 148, 8, 'chksum', at);
-    if (stored !== sum) throw new GkhError('UPDATE_TAR', `tar header at byte ${at}: checksum ${stored}, calculated ${sum}`, { byte: at, expected: stored, calculated: sum });
+    if (stored !== sum)
+      throw new GkhError('UPDATE_TAR', `tar header at byte ${at}: checksum ${stored}, calculated ${sum}`, {
+        byte: at,
+        expected: stored,
+        calculated: sum,
+      });
     const type = String.fromCharCode(h[156]!);
     const size = readOctal(h, 124, 12, 'size', at);
-    if (size > MAX_ENTRY_BYTES) throw new GkhError('UPDATE_TAR', `tar entry at byte ${at} is ${size} bytes, above the ${MAX_ENTRY_BYTES} limit`, { byte: at, size });
+    if (size > MAX_ENTRY_BYTES)
+      throw new GkhError(
+        'UPDATE_TAR',
+        `tar entry at byte ${at} is ${size} bytes, above the ${MAX_ENTRY_BYTES} limit`,
+        { byte: at, size },
+      );
     const dataAt = r.offset;
     const data = await r.take(size);
-    if (data.length < size) throw new GkhError('UPDATE_TAR', `tar truncated at byte ${dataAt + data.length}: entry needs ${size} bytes`, { byte: dataAt + data.length });
+    if (data.length < size)
+      throw new GkhError(
+        'UPDATE_TAR',
+        `tar truncated at byte ${dataAt + data.length}: entry needs ${size} bytes`,
+        { byte: dataAt + data.length },
+      );
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-    if ((await r.take(padding)).length < padding) throw new GkhError('UPDATE_TAR', `tar truncated in padding after byte ${dataAt + size}`, { byte: dataAt + size });
+    if ((await r.take(padding)).length < padding)
+      throw new GkhError('UPDATE_TAR', `tar truncated in padding after byte ${dataAt + size}`, {
+        byte: dataAt + size,
+      });
     if (type === 'x') {
       pax = parsePax(data, dataAt);
       continue;
@@ -202,6 +243,11 @@ export async function* readTar(src: AsyncIterable<Buffer | string> | Iterable<Bu
     if (type === '0' || type === '\0' || type === '7') yield { path, type: 'file', mode, size, data };
     else if (type === '5') yield { path, type: 'dir', mode, size: 0, data: Buffer.alloc(0) };
     else if (type === '2') yield { path, type: 'symlink', mode, size: 0, linkname, data: Buffer.alloc(0) };
-    else throw new GkhError('UPDATE_TAR', `tar entry "${path}" at byte ${at} has type "${type}"; only files, directories and symlinks are allowed`, { byte: at, path, type });
+    else
+      throw new GkhError(
+        'UPDATE_TAR',
+        `tar entry "${path}" at byte ${at} has type "${type}"; only files, directories and symlinks are allowed`,
+        { byte: at, path, type },
+      );
   }
 }

@@ -5,7 +5,17 @@
  */
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +66,14 @@ async function makeWorld(): Promise<World> {
   const port = await freePort();
   const log: string[] = [];
   const control = join(dir, 'control.sock');
-  const sup = new Supervisor({ root, args: ['run'], env: { HEALTH_PORT: String(port) }, control, notify: join(dir, 'notify.sock'), onOutput: (l) => log.push(l) });
+  const sup = new Supervisor({
+    root,
+    args: ['run'],
+    env: { HEALTH_PORT: String(port) },
+    control,
+    notify: join(dir, 'notify.sock'),
+    onOutput: (l) => log.push(l),
+  });
   mkdirSync(root);
   await sup.start();
   return { dir, root, data, bundles, keyFile, key: privateKey, pub: publicKey, port, control, sup, log };
@@ -68,16 +85,34 @@ function bundle(version: string, mode: FixtureMode = 'good', key: KeyObject = w.
   writeFixtureRelease(tree, version, mode);
   mkdirSync(join(tree, 'dist', 'empty', 'nested'), { recursive: true }); // left out of the bundle
   const out = join(w.bundles, `opengkh-${version}-${mode}.gkhb`);
-  createBundle({ tree, version, platform: { os: process.platform, cpu: process.arch }, privateKey: key, out });
+  createBundle({
+    tree,
+    version,
+    platform: { os: process.platform, cpu: process.arch },
+    privateKey: key,
+    out,
+  });
   return out;
 }
 
 function opts(healthTimeoutS = 15, settleS = 0.5) {
-  return { root: w.root, service: new SupervisorController(w.control), healthUrl: `http://127.0.0.1:${w.port}/healthz`, healthTimeoutS, settleS, log: (s: string) => w.log.push(s) };
+  return {
+    root: w.root,
+    service: new SupervisorController(w.control),
+    healthUrl: `http://127.0.0.1:${w.port}/healthz`,
+    healthTimeoutS,
+    settleS,
+    log: (s: string) => w.log.push(s),
+  };
 }
 
 function install(file: string, extra: { force?: boolean; healthTimeoutS?: number; settleS?: number } = {}) {
-  return applyUpdate({ ...opts(extra.healthTimeoutS, extra.settleS), bundle: file, trusted: [w.pub], ...(extra.force !== undefined ? { force: extra.force } : {}) });
+  return applyUpdate({
+    ...opts(extra.healthTimeoutS, extra.settleS),
+    bundle: file,
+    trusted: [w.pub],
+    ...(extra.force !== undefined ? { force: extra.force } : {}),
+  });
 }
 
 function healthz(): Promise<{ status: number; body: { version?: string } }> {
@@ -85,7 +120,9 @@ function healthz(): Promise<{ status: number; body: { version?: string } }> {
     get(`http://127.0.0.1:${w.port}/healthz`, (res) => {
       let b = '';
       res.on('data', (d: Buffer) => (b += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(b) as { version?: string } }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(b) as { version?: string } }),
+      );
     }).on('error', reject);
   });
 }
@@ -106,7 +143,10 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 /** Runs the CLI asynchronously (the Supervisor in this process must keep answering meanwhile). */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
     let out = '';
@@ -122,7 +162,26 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 }
 
 function cliUpdate(file: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  return cli(['update', file, '--root', w.root, '--trusted-key', w.keyFile, '--service', `supervisor:${w.control}`, '--health-url', `http://127.0.0.1:${w.port}/healthz`, '--health-timeout', '15', '--settle', '0', ...extra], env);
+  return cli(
+    [
+      'update',
+      file,
+      '--root',
+      w.root,
+      '--trusted-key',
+      w.keyFile,
+      '--service',
+      `supervisor:${w.control}`,
+      '--health-url',
+      `http://127.0.0.1:${w.port}/healthz`,
+      '--health-timeout',
+      '15',
+      '--settle',
+      '0',
+      ...extra,
+    ],
+    env,
+  );
 }
 
 /** Rewrites members of a bundle (outer tar) through `edit`. */
@@ -172,7 +231,10 @@ describe('updater', () => {
       expect(await healthz()).toMatchObject({ status: 200, body: { version: v } });
     }
     expect(readdirSync(join(w.root, 'releases')).sort()).toEqual(['1.1.0', '1.2.0', '2.0.0-rc.1']);
-    expect(readState(w.root)).toMatchObject({ phase: 'idle', history: ['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1'] });
+    expect(readState(w.root)).toMatchObject({
+      phase: 'idle',
+      history: ['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1'],
+    });
     // Unpacked files match the release tree: symlink kept relative, executable bit kept.
     const rel = join(w.root, 'releases', '2.0.0-rc.1');
     expect(readlinkSync(join(rel, 'node_modules/.bin/tool'))).toBe('../fixture-dep/bin/tool.js');
@@ -187,25 +249,32 @@ describe('updater', () => {
     ['no-ready', /no READY=1 from 1\.1\.0 within 4 s/, 0.5],
     ['crash', /no READY=1 from 1\.1\.0/, 0.5],
     ['dies-later', /1\.1\.0 was ready, then stopped within the 3 s settle time/, 3],
-  ])('a release that fails its health gate (%s) is rolled back and removed', async (mode, reason, settleS) => {
-    await install(bundle('1.0.0'));
-    const data0 = snapshot(w.data);
-    const t0 = Date.now();
-    const r = await install(bundle('1.1.0', mode), { healthTimeoutS: 4, settleS });
-    expect(r.status).toBe('rolled-back');
-    if (r.status !== 'rolled-back') return;
-    expect(r.reason).toMatch(reason);
-    expect(r.previous).toBe('1.0.0');
-    expect(Date.now() - t0).toBeLessThan(20_000);
-    expect(currentVersion(w.root)).toBe('1.0.0');
-    expect(w.sup.status()).toMatchObject({ ready: true, release: join(w.root, 'releases', '1.0.0') });
-    expect(await healthz()).toMatchObject({ status: 200, body: { version: '1.0.0' } });
-    expect(readdirSync(join(w.root, 'releases'))).toEqual(['1.0.0']);
-    expect(readState(w.root)).toMatchObject({ phase: 'idle', history: ['1.0.0'], lastFailure: { version: '1.1.0' } });
-    expect(snapshot(w.data)).toEqual(data0);
-    // The next good update goes through normally.
-    expect((await install(bundle('1.1.1'))).status).toBe('updated');
-  });
+  ])(
+    'a release that fails its health gate (%s) is rolled back and removed',
+    async (mode, reason, settleS) => {
+      await install(bundle('1.0.0'));
+      const data0 = snapshot(w.data);
+      const t0 = Date.now();
+      const r = await install(bundle('1.1.0', mode), { healthTimeoutS: 4, settleS });
+      expect(r.status).toBe('rolled-back');
+      if (r.status !== 'rolled-back') return;
+      expect(r.reason).toMatch(reason);
+      expect(r.previous).toBe('1.0.0');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(currentVersion(w.root)).toBe('1.0.0');
+      expect(w.sup.status()).toMatchObject({ ready: true, release: join(w.root, 'releases', '1.0.0') });
+      expect(await healthz()).toMatchObject({ status: 200, body: { version: '1.0.0' } });
+      expect(readdirSync(join(w.root, 'releases'))).toEqual(['1.0.0']);
+      expect(readState(w.root)).toMatchObject({
+        phase: 'idle',
+        history: ['1.0.0'],
+        lastFailure: { version: '1.1.0' },
+      });
+      expect(snapshot(w.data)).toEqual(data0);
+      // The next good update goes through normally.
+      expect((await install(bundle('1.1.1'))).status).toBe('updated');
+    },
+  );
 
   it('refuses a bundle signed by an untrusted key, a broken signature or an edited manifest before unpacking', async () => {
     await install(bundle('1.0.0'));
@@ -224,7 +293,11 @@ describe('updater', () => {
     await expectRefused(flipped, 'UPDATE_SIGNATURE');
 
     const edited = join(w.bundles, 'edited.gkhb');
-    await rewriteBundle(good, edited, (e) => (e.path === 'manifest.json' ? { ...e, data: Buffer.from(e.data.toString().replace('"1.2.0"', '"9.9.9"')) } : e));
+    await rewriteBundle(good, edited, (e) =>
+      e.path === 'manifest.json'
+        ? { ...e, data: Buffer.from(e.data.toString().replace('"1.2.0"', '"9.9.9"')) }
+        : e,
+    );
     await expectRefused(edited, 'UPDATE_SIGNATURE');
     expect((await install(good)).status).toBe('updated'); // the untouched bundle still installs
   });
@@ -240,7 +313,9 @@ describe('updater', () => {
     };
     // 1. A changed file inside the payload: the signed payload SHA-256 no longer matches.
     const changed = join(w.bundles, 'changed.gkhb');
-    await rewriteBundle(good, changed, (e) => (e.path === 'payload.tar.gz' ? { ...e, data: changeFile(e.data).gz } : e));
+    await rewriteBundle(good, changed, (e) =>
+      e.path === 'payload.tar.gz' ? { ...e, data: changeFile(e.data).gz } : e,
+    );
     await expectRefused(changed, 'UPDATE_PAYLOAD');
 
     // 2. A manifest whose payload hash is right but whose per-file hash is not (signed by the trusted key,
@@ -249,26 +324,41 @@ describe('updater', () => {
     const entries: TarEntry[] = [];
     for await (const e of readTar([readFileSync(good)])) entries.push(e);
     const payload = changeFile(entries.find((e) => e.path === 'payload.tar.gz')!.data).gz;
-    const manifest = JSON.parse(entries.find((e) => e.path === 'manifest.json')!.data.toString()) as { payload: { sha256: string; size: number } };
+    const manifest = JSON.parse(entries.find((e) => e.path === 'manifest.json')!.data.toString()) as {
+      payload: { sha256: string; size: number };
+    };
     manifest.payload = { ...manifest.payload, sha256: sha256(payload), size: payload.length };
     const mBytes = Buffer.from(JSON.stringify(manifest));
     writeFileSync(
       inner,
       writeTar([
         { path: 'manifest.json', type: 'file', mode: 0o644, data: mBytes },
-        { path: 'manifest.sig', type: 'file', mode: 0o644, data: Buffer.from(JSON.stringify(signManifest(mBytes, w.key))) },
+        {
+          path: 'manifest.sig',
+          type: 'file',
+          mode: 0o644,
+          data: Buffer.from(JSON.stringify(signManifest(mBytes, w.key))),
+        },
         { path: 'payload.tar.gz', type: 'file', mode: 0o644, data: payload },
       ]),
     );
     const err = await install(inner).catch((e: unknown) => e);
-    expect(isGkhError(err, 'UPDATE_PAYLOAD') && /file "bin\/opengkh\.js": SHA-256 [0-9a-f]{64}/.test(err.message)).toBe(true);
+    expect(
+      isGkhError(err, 'UPDATE_PAYLOAD') && /file "bin\/opengkh\.js": SHA-256 [0-9a-f]{64}/.test(err.message),
+    ).toBe(true);
     await expectRefused(inner, 'UPDATE_PAYLOAD');
 
     // 3. A bundle for another CPU.
     const tree = join(w.dir, 'tree-arm');
     writeFixtureRelease(tree, '1.1.0');
     const foreign = join(w.bundles, 'foreign.gkhb');
-    createBundle({ tree, version: '1.1.0', platform: { os: 'linux', cpu: process.arch === 'arm64' ? 'x64' : 'arm64' }, privateKey: w.key, out: foreign });
+    createBundle({
+      tree,
+      version: '1.1.0',
+      platform: { os: 'linux', cpu: process.arch === 'arm64' ? 'x64' : 'arm64' },
+      privateKey: w.key,
+      out: foreign,
+    });
     await expectRefused(foreign, 'UPDATE_PLATFORM');
   });
 
@@ -325,7 +415,20 @@ describe('updater', () => {
     const crashed = await cliUpdate(bundle('1.1.0'), [], { OPENGKH_UPDATE_CRASH_AT: 'after-switch' });
     expect(crashed.signal).toBe('SIGKILL');
     expect(currentVersion(w.root)).toBe('1.1.0'); // switched, never gated
-    const r = await cli(['update', '--recover', '--root', w.root, '--service', `supervisor:${w.control}`, '--health-url', `http://127.0.0.1:${w.port}/healthz`, '--health-timeout', '15', '--settle', '0']);
+    const r = await cli([
+      'update',
+      '--recover',
+      '--root',
+      w.root,
+      '--service',
+      `supervisor:${w.control}`,
+      '--health-url',
+      `http://127.0.0.1:${w.port}/healthz`,
+      '--health-timeout',
+      '15',
+      '--settle',
+      '0',
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/rolled back to 1\.0\.0/);
     expect(currentVersion(w.root)).toBe('1.0.0');
@@ -334,13 +437,16 @@ describe('updater', () => {
     expect(await recover(opts())).toBeNull();
   });
 
-  it('a power cut during the gate is undone before the service starts (--recover --offline, the unit\'s ExecStartPre)', async () => {
+  it("a power cut during the gate is undone before the service starts (--recover --offline, the unit's ExecStartPre)", async () => {
     expect((await cliUpdate(bundle('1.0.0'))).code).toBe(0);
     const crashed = await cliUpdate(bundle('1.1.0'), [], { OPENGKH_UPDATE_CRASH_AT: 'after-switch' });
     expect(crashed.signal).toBe('SIGKILL');
     const running = w.sup.status();
     // While an update holds the lock (here: this live process), the pre-start recovery leaves everything alone.
-    writeFileSync(join(w.root, 'update.lock'), `${process.pid} ${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}\n`);
+    writeFileSync(
+      join(w.root, 'update.lock'),
+      `${process.pid} ${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}\n`,
+    );
     const busy = await cli(['update', '--recover', '--offline', '--root', w.root]);
     expect(busy.code, busy.err).toBe(0);
     expect(busy.err).toMatch(/an update is in progress/);

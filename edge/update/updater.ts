@@ -15,7 +15,22 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GkhError } from '../errors.js';
 import { inside, openBundle, verifyBundle, walkAgainstManifest, type Platform } from './bundle.js';
@@ -81,7 +96,12 @@ export function readState(root: string): UpdateState {
     return JSON.parse(readFileSync(stateFile(root), 'utf8')) as UpdateState;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { phase: 'idle', history: [] };
-    throw new GkhError('UPDATE_STATE', `cannot read ${stateFile(root)}: ${(e as Error).message}`, { file: stateFile(root) }, { cause: e });
+    throw new GkhError(
+      'UPDATE_STATE',
+      `cannot read ${stateFile(root)}: ${(e as Error).message}`,
+      { file: stateFile(root) },
+      { cause: e },
+    );
   }
 }
 
@@ -109,7 +129,12 @@ export function currentVersion(root: string): string | null {
     throw e;
   }
   const m = /^releases\/([^/]+)$/.exec(t);
-  if (!m || !isVersion(m[1]!)) throw new GkhError('UPDATE_STATE', `${join(root, 'current')} points to "${t}", expected releases/<version>`, { target: t });
+  if (!m || !isVersion(m[1]!))
+    throw new GkhError(
+      'UPDATE_STATE',
+      `${join(root, 'current')} points to "${t}", expected releases/<version>`,
+      { target: t },
+    );
   return m[1]!;
 }
 
@@ -118,7 +143,11 @@ export function currentVersion(root: string): string | null {
  * code the unit's ExecStartPre recovery runs) at releases/<version> atomically: a new symlink
  * renamed over the old one.
  */
-export function switchCurrent(root: string, version: string, name: 'current' | 'last-good' = 'current'): void {
+export function switchCurrent(
+  root: string,
+  version: string,
+  name: 'current' | 'last-good' = 'current',
+): void {
   const tmp = join(root, `.current.tmp-${process.pid}`);
   rmSync(tmp, { force: true });
   symlinkSync(`releases/${version}`, tmp);
@@ -159,7 +188,12 @@ function lock(root: string): () => void {
       } catch {
         alive = false;
       }
-      if (alive) throw new GkhError('UPDATE_LOCKED', `another update (pid ${pid}) is running / обновление уже выполняется`, { pid, file });
+      if (alive)
+        throw new GkhError(
+          'UPDATE_LOCKED',
+          `another update (pid ${pid}) is running / обновление уже выполняется`,
+          { pid, file },
+        );
       unlinkSync(file); // the holder died (power cut, kill -9) or the box rebooted: take over
     }
   }
@@ -172,16 +206,20 @@ async function gate(o: UpdateOptions, version: string): Promise<string | null> {
   const deadline = Date.now() + s * 1000;
   o.log?.(`restarting ${o.service.name}; health gate ${s} s (READY=1, then ${o.healthUrl} → 200)`);
   await o.service.restart();
-  if (!(await o.service.waitReady(deadline))) return `no READY=1 from ${version} within ${s} s / нет сигнала готовности`;
+  if (!(await o.service.waitReady(deadline)))
+    return `no READY=1 from ${version} within ${s} s / нет сигнала готовности`;
   const h = await waitHealthy(o.healthUrl, version, deadline);
-  if (!h.ok) return `${o.healthUrl} not healthy within ${s} s (last: ${h.last}) / проверка здоровья не пройдена`;
+  if (!h.ok)
+    return `${o.healthUrl} not healthy within ${s} s (last: ${h.last}) / проверка здоровья не пройдена`;
   const settle = o.settleS ?? 15;
   const until = Date.now() + settle * 1000;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 500));
-    if (!(await o.service.stillUp())) return `${version} was ready, then stopped within the ${settle} s settle time / служба остановилась после запуска`;
+    if (!(await o.service.stillUp()))
+      return `${version} was ready, then stopped within the ${settle} s settle time / служба остановилась после запуска`;
     const again = await waitHealthy(o.healthUrl, version, Date.now() + 2000);
-    if (!again.ok) return `${version} was ready, then ${o.healthUrl} failed within the ${settle} s settle time (last: ${again.last}) / проверка здоровья не пройдена`;
+    if (!again.ok)
+      return `${version} was ready, then ${o.healthUrl} failed within the ${settle} s settle time (last: ${again.last}) / проверка здоровья не пройдена`;
   }
   return null;
 }
@@ -193,8 +231,12 @@ function removeRelease(root: string, v: string): void {
 
 function cleanLeftovers(root: string): void {
   if (!existsSync(releasesDir(root))) return;
-  for (const n of readdirSync(releasesDir(root))) if (n.startsWith('.staging-') || n.startsWith('.trash-')) rmSync(join(releasesDir(root), n), { recursive: true, force: true });
-  for (const n of readdirSync(root)) if (n.startsWith('.current.tmp-') || n.startsWith('update-state.json.tmp-')) rmSync(join(root, n), { force: true });
+  for (const n of readdirSync(releasesDir(root)))
+    if (n.startsWith('.staging-') || n.startsWith('.trash-'))
+      rmSync(join(releasesDir(root), n), { recursive: true, force: true });
+  for (const n of readdirSync(root))
+    if (n.startsWith('.current.tmp-') || n.startsWith('update-state.json.tmp-'))
+      rmSync(join(root, n), { force: true });
 }
 
 /** Keeps `current` and the most recent other releases (KEEP_RELEASES in all); returns removed versions. */
@@ -202,33 +244,64 @@ export function pruneReleases(root: string, history: string[]): string[] {
   const cur = currentVersion(root);
   const present = readdirSync(releasesDir(root)).filter(isVersion);
   const byRecency = [...new Set([...history].reverse())].filter((v) => present.includes(v) && v !== cur);
-  const rest = present.filter((v) => !byRecency.includes(v) && v !== cur).sort((a, b) => compareVersions(b, a));
+  const rest = present
+    .filter((v) => !byRecency.includes(v) && v !== cur)
+    .sort((a, b) => compareVersions(b, a));
   const keep = new Set([...(cur ? [cur] : []), ...byRecency, ...rest].slice(0, KEEP_RELEASES));
   const removed = present.filter((v) => !keep.has(v));
   for (const v of removed) removeRelease(root, v);
   return removed;
 }
 
-async function rollBack(o: UpdateOptions, st: UpdateState, target: string, previous: string | null, reason: string): Promise<UpdateOutcome> {
+async function rollBack(
+  o: UpdateOptions,
+  st: UpdateState,
+  target: string,
+  previous: string | null,
+  reason: string,
+): Promise<UpdateOutcome> {
   const { root } = o;
   writeState(root, { ...st, phase: 'rolling-back', target, previous });
   if (previous === null) {
     rmSync(join(root, 'current'), { force: true });
     fsyncDir(root);
     removeRelease(root, target);
-    writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason, at: new Date().toISOString() } });
-    return { status: 'rolled-back', version: target, previous, reason: `${reason}; no previous release to return to` };
+    writeState(root, {
+      phase: 'idle',
+      history: st.history,
+      lastFailure: { version: target, reason, at: new Date().toISOString() },
+    });
+    return {
+      status: 'rolled-back',
+      version: target,
+      previous,
+      reason: `${reason}; no previous release to return to`,
+    };
   }
   o.log?.(`rolling back to ${previous}: ${reason}`);
   switchCurrent(root, previous);
   const again = await gate(o, previous);
   if (again !== null) {
-    writeState(root, { ...st, phase: 'rolling-back', target, previous, lastFailure: { version: target, reason, at: new Date().toISOString() } });
-    throw new GkhError('UPDATE_ROLLBACK_FAILED', `rolled back to ${previous}, but it is not healthy either: ${again} / откат выполнен, но служба не здорова`, { target, previous, reason, again });
+    writeState(root, {
+      ...st,
+      phase: 'rolling-back',
+      target,
+      previous,
+      lastFailure: { version: target, reason, at: new Date().toISOString() },
+    });
+    throw new GkhError(
+      'UPDATE_ROLLBACK_FAILED',
+      `rolled back to ${previous}, but it is not healthy either: ${again} / откат выполнен, но служба не здорова`,
+      { target, previous, reason, again },
+    );
   }
   switchCurrent(root, previous, 'last-good');
   removeRelease(root, target);
-  writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason, at: new Date().toISOString() } });
+  writeState(root, {
+    phase: 'idle',
+    history: st.history,
+    lastFailure: { version: target, reason, at: new Date().toISOString() },
+  });
   return { status: 'rolled-back', version: target, previous, reason };
 }
 
@@ -253,8 +326,21 @@ async function recoverLocked(o: UpdateOptions): Promise<UpdateOutcome | null> {
   }
   // unpacking / unpacked: the service was never touched; drop the half-installed release.
   removeRelease(root, target);
-  writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason: `update interrupted in phase ${st.phase}`, at: new Date().toISOString() } });
-  return { status: 'rolled-back', version: target, previous: cur, reason: `update interrupted in phase ${st.phase}; the running release was not touched` };
+  writeState(root, {
+    phase: 'idle',
+    history: st.history,
+    lastFailure: {
+      version: target,
+      reason: `update interrupted in phase ${st.phase}`,
+      at: new Date().toISOString(),
+    },
+  });
+  return {
+    status: 'rolled-back',
+    version: target,
+    previous: cur,
+    reason: `update interrupted in phase ${st.phase}; the running release was not touched`,
+  };
 }
 
 /**
@@ -287,7 +373,11 @@ export function recoverOffline(root: string, log?: (s: string) => void): UpdateO
       log?.(`current → releases/${previous} (${target} never passed its health gate)`);
     }
     if (currentVersion(root) !== target) removeRelease(root, target);
-    writeState(root, { phase: 'idle', history: st.history, lastFailure: { version: target, reason, at: new Date().toISOString() } });
+    writeState(root, {
+      phase: 'idle',
+      history: st.history,
+      lastFailure: { version: target, reason, at: new Date().toISOString() },
+    });
     return { status: 'rolled-back', version: target, previous, reason };
   } finally {
     unlock();
@@ -310,7 +400,9 @@ export async function recover(o: UpdateOptions): Promise<UpdateOutcome | null> {
  * anything; refuses a downgrade unless `force`; unpacks to releases/<version>; switches `current`;
  * restarts; health gate; rolls back on failure; keeps KEEP_RELEASES releases.
  */
-export async function applyUpdate(o: UpdateOptions & { bundle: string; trusted: KeyObject[]; force?: boolean; platform?: Platform }): Promise<UpdateOutcome> {
+export async function applyUpdate(
+  o: UpdateOptions & { bundle: string; trusted: KeyObject[]; force?: boolean; platform?: Platform },
+): Promise<UpdateOutcome> {
   const { root } = o;
   mkdirSync(root, { recursive: true });
   const unlock = lock(root);
@@ -318,18 +410,28 @@ export async function applyUpdate(o: UpdateOptions & { bundle: string; trusted: 
   const umask = process.umask(0o022);
   try {
     const recovered = await recoverLocked(o);
-    if (recovered) o.log?.(`recovery: ${recovered.status} ${recovered.version}: ${'reason' in recovered ? recovered.reason : ''}`);
+    if (recovered)
+      o.log?.(
+        `recovery: ${recovered.status} ${recovered.version}: ${'reason' in recovered ? recovered.reason : ''}`,
+      );
 
     // 1. Verify everything before unpacking anything.
     const b = openBundle(o.bundle);
     const m = await verifyBundle(b, o.trusted, o.platform);
     const v = m.version;
     const cur = currentVersion(root);
-    o.log?.(`bundle ${m.name} ${v} for ${m.platform.os}-${m.platform.cpu}: signature, payload and ${m.files.length} files verified; current ${cur ?? 'none'}`);
+    o.log?.(
+      `bundle ${m.name} ${v} for ${m.platform.os}-${m.platform.cpu}: signature, payload and ${m.files.length} files verified; current ${cur ?? 'none'}`,
+    );
     if (cur !== null) {
       const c = compareVersions(v, cur);
       if (c === 0) return { status: 'unchanged', version: v };
-      if (c < 0 && !o.force) throw new GkhError('UPDATE_DOWNGRADE', `bundle ${v} is older than the running ${cur}; use --force to downgrade / версия ниже текущей, используйте --force`, { expected: `> ${cur}`, got: v });
+      if (c < 0 && !o.force)
+        throw new GkhError(
+          'UPDATE_DOWNGRADE',
+          `bundle ${v} is older than the running ${cur}; use --force to downgrade / версия ниже текущей, используйте --force`,
+          { expected: `> ${cur}`, got: v },
+        );
     }
 
     // 2. Unpack into a staging directory, re-checking every entry while writing.
@@ -368,7 +470,11 @@ export async function applyUpdate(o: UpdateOptions & { bundle: string; trusted: 
     const history = [...st.history.filter((x) => x !== v), v];
     switchCurrent(root, v, 'last-good');
     const removed = pruneReleases(root, history);
-    writeState(root, { phase: 'idle', history: history.slice(-10), ...(st.lastFailure ? { lastFailure: st.lastFailure } : {}) });
+    writeState(root, {
+      phase: 'idle',
+      history: history.slice(-10),
+      ...(st.lastFailure ? { lastFailure: st.lastFailure } : {}),
+    });
     return { status: 'updated', version: v, previous: cur, removed };
   } finally {
     process.umask(umask);
