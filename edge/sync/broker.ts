@@ -47,7 +47,8 @@ export async function startBroker(dir: string, extraConf: string[] = []): Promis
       'allow_anonymous true',
       'persistence true',
       `persistence_location ${dir}/`,
-      'autosave_interval 1',
+      // Saved on SIGTERM anyway; a frequent autosave blocks mosquitto's single thread (with an fsync) every time.
+      'autosave_interval 1800',
       // Backlogs are drained in many batches; never drop queued QoS 1 messages of a persistent session.
       'max_queued_messages 0',
       'max_inflight_messages 0',
