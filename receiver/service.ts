@@ -18,8 +18,6 @@ export type LogLine = (line: string) => void;
 export class ReceiverService {
   readonly receiver: Receiver;
   private client: MqttClient | undefined;
-  /** Messages are handled strictly one after another (the store is synchronous anyway). */
-  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly cfg: ReceiverConfig,
@@ -54,7 +52,7 @@ export class ReceiverService {
     const client = mqtt.connect(b.url, this.options());
     this.client = client;
     client.on('message', (t, payload) => {
-      this.queue = this.queue.then(() => this.onMessage(client, t, payload));
+      this.onMessage(client, t, payload);
     });
     client.on('error', (e) => this.out(`broker error: ${e.message}`));
     client.on('offline', () => this.out('broker offline; reconnecting'));
@@ -71,7 +69,7 @@ export class ReceiverService {
     });
   }
 
-  private async onMessage(client: MqttClient, t: string, payload: Buffer): Promise<void> {
+  private onMessage(client: MqttClient, t: string, payload: Buffer): void {
     let r;
     try {
       r = this.receiver.handle(t, payload);
@@ -81,13 +79,14 @@ export class ReceiverService {
       return;
     }
     this.out(r.line);
-    if (r.ack && r.ackTopic) await client.publishAsync(r.ackTopic, encode(r.ack), { qos: 1 }).catch((e: Error) => this.out(`ack publish failed: ${e.message}`));
+    // The store has committed: publish the ack without waiting for the broker's PUBACK before the next
+    // batch (mqtt.js keeps the order; a lost ack only makes the gateway resend, answered as duplicate).
+    if (r.ack && r.ackTopic) client.publish(r.ackTopic, encode(r.ack), { qos: 1 }, (e) => e && this.out(`ack publish failed: ${e.message}`));
   }
 
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
-    await this.queue;
     if (c) await c.endAsync();
     this.receiver.close();
   }
