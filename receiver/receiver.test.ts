@@ -190,3 +190,26 @@ describe('receiver verify', () => {
     }
   });
 });
+
+describe('group commit', () => {
+  it('stores several batches in one transaction and keeps a bad one out', () => {
+    const r = newReceiver();
+    try {
+      const bad = gw.batch(10, 15, 2);
+      bad.entries[1] = bad.entries[1]!.replace('"system":1', '"system":3');
+      const res = r.handleMany([
+        { topic: T, payload: encode(gw.batch(0, 10, 1)) },
+        { topic: T, payload: encode(bad) },
+        { topic: T, payload: encode(gw.batch(10, 15, 3)) },
+        { topic: T, payload: encode(gw.batch(15, 20, 4)) },
+      ]);
+      expect(res.map((x) => x.status)).toEqual(['stored', 'rejected', 'stored', 'stored']);
+      expect(res[1]!.ack?.code).toBe('SYNC_ROOT_MISMATCH');
+      expect(res[3]!.ack?.size).toBe(20);
+      expect(verifyStore(r.cfg)).toEqual([{ gateway: 'gw-1', entries: 20, checkpoints: 3, ok: true }]);
+      expect(listRejections(r.rdb, 1)[0]).toMatchObject({ seq: 2, code: 'SYNC_ROOT_MISMATCH' });
+    } finally {
+      r.close();
+    }
+  });
+});
