@@ -142,6 +142,11 @@ export const gatewayConfigSchema = {
           password: { type: 'string' },
           passwordFile: { type: 'string', description: 'File holding the password (preferred to an inline password).' },
           protocolVersion: { enum: [4, 5], default: 5, description: 'MQTT 3.1.1 (4) or 5; the protocol needs only 3.1.1.' },
+          receiverVkey: {
+            type: 'string',
+            pattern: '^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/=]+$',
+            description: "The receiver's cosigner key (`opengkh receiver vkey`): only its receipts move the cursor. Without it the first verified key is pinned.",
+          },
           tls: {
             type: 'object',
             additionalProperties: false,

@@ -92,6 +92,8 @@ export interface DestinationConfig {
   password?: string;
   passwordFile?: string;
   protocolVersion: 4 | 5;
+  /** The receiver's cosigner verifier key; pins whose receipts count. */
+  receiverVkey?: string;
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
   batch: { maxEntries: number; maxBytes: number; window: number };
 }

@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 let n = 0;
-function setup(rejectBackoffMs = 60_000): { db: Db; log: EvidenceLog; worker: SyncWorker; problems: GkhError[]; gw: string } {
+function setup(rejectBackoffMs = 60_000, receiverVkey?: string): { db: Db; log: EvidenceLog; worker: SyncWorker; problems: GkhError[]; gw: string } {
   const gw = `gw-w${n++}`;
   const db = openDb(join(root, `${gw}.db`));
   const log = EvidenceLog.open(db, { gatewayId: gw, privateKey: generateKeyPairSync('ed25519').privateKey });
@@ -51,7 +51,7 @@ function setup(rejectBackoffMs = 60_000): { db: Db; log: EvidenceLog; worker: Sy
     log.append(Array.from({ length: 8 }, (_, m) => makeEntry('hourly', gw, hourlyBody(m, h))));
     log.checkpoint();
   }
-  const worker = new SyncWorker({ gatewayId: gw, destination: { id: 'uk', role: 'УК', url: broker.url, topicPrefix: 'opengkh', protocolVersion: 5, batch: { maxEntries: 16, maxBytes: 262144, window: 2 } }, db, log: evidenceSyncLog(log, db, gw), pollMs: 100, rejectBackoffMs });
+  const worker = new SyncWorker({ gatewayId: gw, destination: { id: 'uk', role: 'УК', url: broker.url, topicPrefix: 'opengkh', protocolVersion: 5, batch: { maxEntries: 16, maxBytes: 262144, window: 2 }, ...(receiverVkey ? { receiverVkey } : {}) }, db, log: evidenceSyncLog(log, db, gw), pollMs: 100, rejectBackoffMs });
   const problems: GkhError[] = [];
   worker.on('problem', (e: GkhError) => problems.push(e));
   return { db, log, worker, problems, gw };
@@ -109,6 +109,21 @@ describe('sync worker cursor', () => {
     await answer(forged);
     await until(() => problems.some((p) => p.code === 'SYNC_VKEY'), 'SYNC_VKEY');
     expect(getCursor(db, 'uk').ackedSize).toBe(b1.from + b1.entries.length);
+    await worker.stop();
+  });
+
+  it('with receiverVkey in the config, ignores a first ack signed by any other key', async () => {
+    const { db, worker, problems, gw } = setup(60_000, rxVkey);
+    worker.start();
+    await until(() => batches.some((b) => b.gw === gw), 'a batch');
+    const b1 = batches.find((b) => b.gw === gw)!;
+    // A well-formed, valid cosignature — but by a key the config does not name: no trust on first use.
+    const impostor: AckPayload = { ...ack(b1, {}), vkey: cosignerVkey('uk-test', rawPublicKey(other.publicKey)), cosignature: cosignCheckpoint(other.privateKey, 'uk-test', b1.checkpoints.at(-1)!.note) };
+    await answer(impostor);
+    await until(() => problems.some((p) => p.code === 'SYNC_VKEY'), 'SYNC_VKEY');
+    expect(getCursor(db, 'uk').ackedSize).toBe(0);
+    await answer(ack(b1, {}));
+    await until(() => getCursor(db, 'uk').ackedSize === b1.from + b1.entries.length, 'cursor moved on the configured key');
     await worker.stop();
   });
 

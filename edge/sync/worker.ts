@@ -286,7 +286,8 @@ export class SyncWorker extends EventEmitter {
       return false;
     }
     const pinKey = `sync.vkey.${this.id}`;
-    const pinned = getMeta(this.o.db, pinKey);
+    // The config's receiverVkey wins; without it, trust on first use (below).
+    const pinned = this.o.destination.receiverVkey ?? getMeta(this.o.db, pinKey);
     if (pinned !== undefined && pinned !== a.vkey) {
       this.problem(new GkhError('SYNC_VKEY', `ack signed by ${a.vkey}, but destination ${this.id} is pinned to ${pinned}; ignored`, { destination: this.id, expected: pinned, got: a.vkey }));
       return false;

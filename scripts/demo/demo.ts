@@ -146,6 +146,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const ukKey = keyOf(join(dir, 'receiver-uk/data/keys/receiver.key'));
   const rsoKey = keyOf(join(dir, 'receiver-rso/data/keys/receiver.key'));
   const gwVkey = formatVkey(originFor(gwId), SIG_ED25519, gwKey.publicRaw);
+  const ukVkey = cosignerVkey('receiver-uk', ukKey.publicRaw);
+  const rsoVkey = cosignerVkey('receiver-rso', rsoKey.publicRaw);
 
   const gatewayConfig = {
     $schema: '../../edge/config/gateway.schema.json',
@@ -184,8 +186,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       },
     ],
     destinations: [
-      { id: 'uk', role: 'УК', url: `mqtt://127.0.0.1:${uk.port}`, protocolVersion: 4 },
-      { id: 'rso', role: 'РСО', url: `mqtt://127.0.0.1:${rso.port}`, protocolVersion: 4 },
+      { id: 'uk', role: 'УК', url: `mqtt://127.0.0.1:${uk.port}`, protocolVersion: 4, receiverVkey: ukVkey },
+      { id: 'rso', role: 'РСО', url: `mqtt://127.0.0.1:${rso.port}`, protocolVersion: 4, receiverVkey: rsoVkey },
     ],
     status: { bind: '127.0.0.1', port: statusPort },
   };
@@ -199,8 +201,6 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     peers: [{ vkey: peer }],
     gateways: [{ id: gwId, vkey: gwVkey, description: 'demo gateway' }],
   });
-  const ukVkey = cosignerVkey('receiver-uk', ukKey.publicRaw);
-  const rsoVkey = cosignerVkey('receiver-rso', rsoKey.publicRaw);
   writeFileSync(join(dir, 'receiver-uk/config.json'), `${JSON.stringify(receiverConfig('receiver-uk', 'УК', uk.port, rsoVkey), null, 2)}\n`);
   writeFileSync(join(dir, 'receiver-rso/config.json'), `${JSON.stringify(receiverConfig('receiver-rso', 'РСО', rso.port, ukVkey), null, 2)}\n`);
 
