@@ -16,6 +16,12 @@ export type GkhErrorCode =
   | 'KEY_EXISTS'
   | 'KEY_READ'
   | 'KEY_INVALID'
+  // nodered
+  | 'NODERED_NO_AUTH'
+  | 'NODERED_AUTH_INVALID'
+  | 'NODERED_SECRET'
+  | 'NODERED_START'
+  | 'NODERED_RUNNING'
   // cli
   | 'CLI_USAGE'
   | 'CLI_NOT_IMPLEMENTED'
