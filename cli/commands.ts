@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
 import { notYet } from './cmd-pending.js';
+import { report } from './cmd-report.js';
 
 export const commands: Command[] = [
   notYet('run', 'run the gateway / запустить шлюз', 'Usage: opengkh run --config <file>', 'the gateway runtime (issue "Gateway runtime")', { config: { type: 'string', short: 'c' } }),
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   }),
   configCheck,
   keygen,
+  report,
 ];

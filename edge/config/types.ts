@@ -50,15 +50,35 @@ export interface ToleranceConfig {
   above?: number;
   unit: '%' | 'abs';
 }
+export interface InterruptionLimitsConfig {
+  monthHours: number;
+  onceHours: number;
+  percentPerHour: number;
+}
+/** A regime map as resolved (defaults filled in); edge/regime/schema.ts is the authority. */
 export interface RegimeMapConfig {
   id: string;
   description?: string;
-  schedule: { outdoor: number; t1: number; t2: number }[];
+  kind: 'heating' | 'hotWater';
+  schedule?: { outdoor: number; t1: number; t2: number }[];
   breakPoint?: number;
   cutOff?: number;
   tolerances: Partial<Record<'t1' | 't2' | 't3' | 'P1' | 'P2' | 'dP', ToleranceConfig>>;
-  pressure?: { p1Min?: number; p1Max?: number; p2Min?: number; p2Max?: number; dpMin?: number };
-  hotWater?: { minTemp: number; dayAllowance: number; nightAllowance: number; nightFrom: string; nightTo: string; coldBelow: number };
+  pressure?: { p1?: number; p2?: number; p1Min?: number; p1Max?: number; p2Min?: number; p2Max?: number; dpMin?: number };
+  hotWater: {
+    param: 't1' | 't3';
+    minTemp: number;
+    maxTemp: number;
+    dayAllowance: number;
+    nightAllowance: number;
+    nightFrom: string;
+    nightTo: string;
+    coldBelow: number;
+    stepC: number;
+    percentPerStep: number;
+    stepRounding: 'ceil' | 'floor';
+  };
+  interruption: { massAtMost: number; heating: InterruptionLimitsConfig; hotWater: InterruptionLimitsConfig };
   outdoorAveragingHours: number;
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Evidence log entries: the shared envelope `{"v":1,"type":T,"gw":<gatewayId>,"at":<ISO-8601 UTC
+ * with ms>,"body":{...}}`, serialised as RFC 8785 canonical JSON, and a JSON Schema per type
+ * (schemas.ts). The bytes stored and hashed are exactly `canonicalBytes(entry)`.
+ */
+import { GkhError } from '../errors.js';
+import { canonicalBytes } from './canonical.js';
+import { entrySchemas } from './schemas.js';
+import { makeAjv, describeErrors, formatProblem } from '../config/validate.js';
+import type { ValidateFunction } from 'ajv';
+
+/** Entry types (brief "Shared data contracts"). */
+export const ENTRY_TYPES = ['hourly', 'meter.identity', 'comm.lost', 'comm.restored', 'clock.drift', 'regime.verdict', 'config.change', 'gateway.boot', 'key.rotation', 'cosignature'] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+/** Envelope version written by this code. */
+export const ENTRY_VERSION = 1;
+
+export interface LogEntry<B extends object = Record<string, unknown>> {
+  v: 1;
+  type: EntryType;
+  /** Gateway id (config `gatewayId`). */
+  gw: string;
+  /** When the gateway appended it: ISO-8601 UTC with milliseconds (`2026-11-28T07:00:00.000Z`). */
+  at: string;
+  body: B;
+}
+
+/** Body of an `hourly` entry (HourlyRecord with times as ISO strings). */
+export interface HourlyBody {
+  meterId: string;
+  system: number;
+  /** Start of the hour, ISO-8601 UTC. */
+  hourStart: string;
+  /** IANA time zone of the site (for reading the hour locally). */
+  tz: string;
+  values: Record<string, { value: number; unit: string }>;
+  flags: string[];
+  source: 'archive' | 'integrated';
+  rawFrames: string[];
+  readAt: string;
+  meterClock?: string;
+}
+
+/** Body of a `config.change` entry: sha256 hex of the canonical config, and the config without secrets. */
+export interface ConfigChangeBody {
+  hash: string;
+  config: Record<string, unknown>;
+}
+
+/** Body of a `key.rotation` entry (see edge/keys/rotation.ts). */
+export interface KeyRotationBody {
+  /** Verifier key (note form) of the key being retired. */
+  oldKey: string;
+  /** Verifier key of the new key. */
+  newKey: string;
+  /** Signed note stating the rotation, signed by both keys. */
+  statement: string;
+}
+
+/** Body of a `cosignature` entry: a destination's signed receipt of a checkpoint. */
+export interface CosignatureBody {
+  destination: string;
+  /** Tree size the destination acknowledged. */
+  size: number;
+  /** Base64 root of that checkpoint. */
+  root: string;
+  /** The cosigner's tlog-cosignature line (with its newline). */
+  line: string;
+  /** Cosignature timestamp, unix seconds. */
+  time: number;
+}
+
+/** Builds an entry envelope; `at` defaults to now. */
+export function makeEntry<B extends object>(type: EntryType, gw: string, body: B, at: Date | number = new Date()): LogEntry<B> {
+  return { v: ENTRY_VERSION, type, gw, at: new Date(at).toISOString(), body };
+}
+
+/** Canonical bytes of an entry (what is stored and hashed). */
+export function encodeEntry(entry: object): Buffer {
+  return canonicalBytes(entry);
+}
+
+let validators: Map<string, ValidateFunction> | undefined;
+
+function getValidators(): Map<string, ValidateFunction> {
+  if (validators) return validators;
+  const ajv = makeAjv();
+  validators = new Map();
+  for (const [type, schema] of Object.entries(entrySchemas)) validators.set(type, ajv.compile(schema));
+  return validators;
+}
+
+/** Validates an entry against the schema of its type; throws LOG_ENTRY_INVALID naming the path. */
+export function validateEntry(entry: unknown): asserts entry is LogEntry {
+  const type = (entry as { type?: unknown } | null)?.type;
+  const v = typeof type === 'string' ? getValidators().get(type) : undefined;
+  if (!v) throw new GkhError('LOG_ENTRY_INVALID', `/type: expected one of ${ENTRY_TYPES.join(', ')}, found ${JSON.stringify(type)}`, { path: '/type' });
+  if (!v(entry)) {
+    const problems = describeErrors(v.errors, entry);
+    throw new GkhError('LOG_ENTRY_INVALID', `${type} entry: ${problems.map(formatProblem).join('; ')}`, { type, problems });
+  }
+}
+
+/** Parses stored entry bytes; checks they are canonical (re-encoding gives the same bytes). */
+export function decodeEntry(bytes: Uint8Array): LogEntry {
+  let v: unknown;
+  const s = Buffer.from(bytes).toString('utf8');
+  try {
+    v = JSON.parse(s);
+  } catch (e) {
+    throw new GkhError('LOG_ENTRY_INVALID', `entry is not JSON: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const again = canonicalBytes(v);
+  if (!again.equals(Buffer.from(bytes))) {
+    let i = 0;
+    while (i < again.length && again[i] === bytes[i]) i++;
+    throw new GkhError('LOG_ENTRY_INVALID', `entry is not canonical JSON (RFC 8785): differs at byte ${i}`, { byte: i });
+  }
+  return v as LogEntry;
+}
