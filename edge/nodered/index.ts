@@ -24,7 +24,7 @@ export { lastDeployResult, nextDeployResult, DEPLOY_TOPIC, type DeployResult } f
 
 /** Options of `startNodeRed`. */
 export interface NodeRedOptions {
-  /** Gateway data dir: the flows file (`flows.json`, `flows_cred.json`) and Node-RED's userDir (`node-red/`) go here. */
+  /** Gateway data dir: Node-RED's userDir is `<dataDir>/node-red/`, with the flows file `flows.json` and `flows_cred.json` (encrypted). */
   dataDir: string;
   /** The gateway's keys dir: `node-red-credential-secret` (0600) is kept here. */
   keysDir: string;
@@ -108,7 +108,8 @@ export async function startNodeRed(handle: GatewayHandle, opts: NodeRedOptions):
     const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = { 10: 'error', 20: 'error', 30: 'warn', 40: 'info', 50: 'debug', 60: 'debug' };
     const settings: Record<string, unknown> = {
       userDir,
-      flowFile: resolve(opts.dataDir, 'flows.json'),
+      // Node-RED keeps the credentials file beside its userDir, so flows and credentials both live in <dataDir>/node-red/.
+      flowFile: join(userDir, 'flows.json'),
       credentialSecret: credentialSecret(opts.keysDir),
       httpAdminRoot: '/admin',
       httpNodeRoot: false,
