@@ -2,8 +2,12 @@
 import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
+import { logCommands } from './cmd-log.js';
 import { notYet } from './cmd-pending.js';
 import { report } from './cmd-report.js';
+import { mbusDecode, mbusScan } from './cmd-mbus.js';
+import { simulateMbus } from './cmd-simulate.js';
+import { receiverCommands } from './cmd-receiver.js';
 
 export const commands: Command[] = [
   notYet('run', 'run the gateway / запустить шлюз', 'Usage: opengkh run --config <file>', 'the gateway runtime (issue "Gateway runtime")', { config: { type: 'string', short: 'c' } }),
@@ -16,4 +20,9 @@ export const commands: Command[] = [
   configCheck,
   keygen,
   report,
+  mbusScan,
+  mbusDecode,
+  simulateMbus,
+  ...logCommands,
+  ...receiverCommands,
 ];

@@ -63,7 +63,7 @@ export interface RegimeMapConfig {
   schedule?: { outdoor: number; t1: number; t2: number }[];
   breakPoint?: number;
   cutOff?: number;
-  tolerances: Partial<Record<'t1' | 't2' | 't3' | 'P1' | 'P2' | 'dP', ToleranceConfig>>;
+  tolerances: Partial<Record<'t1' | 't2' | 'P1' | 'P2' | 'dP', ToleranceConfig>>;
   pressure?: { p1?: number; p2?: number; p1Min?: number; p1Max?: number; p2Min?: number; p2Max?: number; dpMin?: number };
   hotWater: {
     param: 't1' | 't3';

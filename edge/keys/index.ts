@@ -1,1 +1,2 @@
 export { generateKeyFile, loadKeyFile, loadOrCreateKey, fingerprint, rawPublicKey, type GatewayKey } from './keys.js';
+export { rotateKey, resolvePendingRotation, nextKeyPath } from './rotation.js';

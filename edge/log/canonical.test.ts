@@ -51,3 +51,18 @@ describe('RFC 8785 canonical JSON', () => {
     expect(isGkhError(err, 'LOG_CANONICAL')).toBe(true);
   });
 });
+
+describe('fast path', () => {
+  it('objects built in key order give the same bytes by both paths', async () => {
+    const { hourlyEntry } = await import('./entry.js');
+    const e = hourlyEntry('gw', { meterId: 'm', system: 1, hourStart: 3600, values: { t1: { value: 70.5, unit: '°C' }, Q: { value: 0.01, unit: 'Gcal' } }, flags: ['NS'], source: 'archive', rawFrames: ['68 16'], readAt: 5000, meterClock: 3500 }, 'Europe/Moscow', 0);
+    expect(canonicalize(e)).toBe(JSON.stringify(e));
+    // Same content, keys in another order: the slow path sorts to identical bytes.
+    const shuffled = JSON.parse(JSON.stringify(e, Object.keys(e).reverse())) as object;
+    const deep = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, deep(x)])) : v);
+    expect(canonicalize(deep(e))).toBe(canonicalize(e));
+    expect(canonicalize(shuffled).length).toBeGreaterThan(0);
+    // integer-like keys enumerate first in JS: must not take the fast path wrongly
+    expect(canonicalize({ '10': 1, '2': 2, a: 3 })).toBe('{"10":1,"2":2,"a":3}');
+  });
+});

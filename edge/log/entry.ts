@@ -71,9 +71,50 @@ export interface CosignatureBody {
   time: number;
 }
 
-/** Builds an entry envelope; `at` defaults to now. */
+/** Builds an entry envelope; `at` defaults to now. Keys are created in canonical order (fast path of canonicalize). */
 export function makeEntry<B extends object>(type: EntryType, gw: string, body: B, at: Date | number = new Date()): LogEntry<B> {
-  return { v: ENTRY_VERSION, type, gw, at: new Date(at).toISOString(), body };
+  return { at: new Date(at).toISOString(), body, gw, type, v: ENTRY_VERSION };
+}
+
+/** Hourly record as the drivers deliver it (edge/drivers/types.ts HourlyRecord, times in unix s / ms). */
+export interface HourlyRecordLike {
+  meterId: string;
+  system: number;
+  /** Unix seconds, UTC start of the hour. */
+  hourStart: number;
+  values: Partial<Record<string, { value: number; unit: string }>>;
+  flags: string[];
+  source: 'archive' | 'integrated';
+  rawFrames: string[];
+  /** Unix ms. */
+  readAt: number;
+  /** Unix seconds, meter clock when read. */
+  meterClock?: number | null;
+}
+
+/**
+ * The `hourly` entry of a record: times as ISO-8601 UTC, `tz` the site's IANA zone. Built with keys
+ * in canonical order so canonicalisation takes its fast path.
+ */
+export function hourlyEntry(gw: string, rec: HourlyRecordLike, tz: string, at: Date | number = new Date()): LogEntry<HourlyBody> {
+  const values: Record<string, { value: number; unit: string }> = {};
+  for (const k of Object.keys(rec.values).sort()) {
+    const m = rec.values[k];
+    if (m) values[k] = { unit: m.unit, value: m.value };
+  }
+  const body: HourlyBody = {
+    flags: [...rec.flags],
+    hourStart: new Date(rec.hourStart * 1000).toISOString(),
+    ...(rec.meterClock !== undefined && rec.meterClock !== null ? { meterClock: new Date(rec.meterClock * 1000).toISOString() } : {}),
+    meterId: rec.meterId,
+    rawFrames: [...rec.rawFrames],
+    readAt: new Date(rec.readAt).toISOString(),
+    source: rec.source,
+    system: rec.system,
+    tz,
+    values,
+  };
+  return makeEntry('hourly', gw, body, at);
 }
 
 /** Canonical bytes of an entry (what is stored and hashed). */

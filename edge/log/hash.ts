@@ -4,7 +4,13 @@
  *   leaf hash    = SHA-256(0x00 || entry)
  *   node hash    = SHA-256(0x01 || left || right)
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+const { createHash } = crypto;
+// One-shot crypto.hash (Node ≥ 20.12) is about twice as fast as createHash().update().digest() for
+// short inputs; fall back where it is missing.
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+const sha256: (data: Uint8Array) => Buffer = oneShot ? (d) => oneShot('sha256', d, 'buffer') : (d) => createHash('sha256').update(d).digest();
 
 /** Length of every hash in the tree, bytes. */
 export const HASH_SIZE = 32;
@@ -17,12 +23,22 @@ const NODE_PREFIX = Buffer.from([0x01]);
 
 /** Leaf hash of an entry's bytes (RFC 6962: SHA-256(0x00 || data)). */
 export function leafHash(data: Uint8Array | string): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).digest();
+  const d = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return sha256(Buffer.concat([LEAF_PREFIX, d]));
+}
+
+/**
+ * Canonical entry bytes and their leaf hash in one allocation: `entry` is a view of the prefixed
+ * buffer. For the append hot path.
+ */
+export function leafFromText(text: string): { entry: Buffer; hash: Buffer } {
+  const buf = Buffer.from('\u0000' + text, 'utf8');
+  return { entry: buf.subarray(1), hash: sha256(buf) };
 }
 
 /** Interior node hash (RFC 6962: SHA-256(0x01 || left || right)). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return sha256(Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length));
 }
 
 /** Constant-time-irrelevant byte equality of two hashes (public data, plain compare). */

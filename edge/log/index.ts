@@ -4,7 +4,7 @@
  * tlog-cosignature v1. Persistence lives in edge/store/evidence.ts.
  */
 export { canonicalize, canonicalBytes } from './canonical.js';
-export { leafHash, nodeHash, hashEqual, EMPTY_ROOT, HASH_SIZE } from './hash.js';
+export { leafHash, leafFromText, nodeHash, hashEqual, EMPTY_ROOT, HASH_SIZE } from './hash.js';
 export { MerkleTree, perfectRoot, treeRoot, memorySource, type TreeState, type MerkleTreeOptions } from './tree.js';
 export { inclusionProof, consistencyProof, rootFromInclusionProof, verifyInclusion, verifyConsistency, type HashSource } from './proof.js';
 export { formatCheckpoint, parseCheckpoint, originFor, type Checkpoint } from './checkpoint.js';
@@ -33,6 +33,7 @@ export { cosign, cosignatureMessage, cosignatureVerifier, cosignerKeyId, verifyC
 export { formatVkey, parseVkey, type Vkey } from './vkey.js';
 export {
   makeEntry,
+  hourlyEntry,
   encodeEntry,
   decodeEntry,
   validateEntry,
@@ -41,6 +42,7 @@ export {
   type EntryType,
   type LogEntry,
   type HourlyBody,
+  type HourlyRecordLike,
   type ConfigChangeBody,
   type KeyRotationBody,
   type CosignatureBody,

@@ -4,17 +4,17 @@
  * The last verdicts per heat system persist in `meta` so a restart does not log the same change twice.
  */
 import type { GatewayEvent } from '../bus.js';
-import type { GatewayConfig, RegimeMapConfig } from '../config/index.js';
+import type { GatewayConfig } from '../config/index.js';
 import type { HourlyRecord } from '../drivers/types.js';
-import { judgeHour, outdoorMean, verdictChanges, type ParamVerdict, type VerdictState } from '../regime/index.js';
+import { judgeRecord, type ParamVerdict, type VerdictState } from '../regime/index.js';
 import { getMeta, setMeta, type Db } from '../store/index.js';
 
 const HOUR_MS = 3_600_000;
 
+
 export class RegimeHook {
   /** Outdoor temperature per hour start (ms) — from the outdoor meter's records or an external feed. */
   private readonly outdoor = new Map<number, number>();
-  private readonly maps = new Map<string, RegimeMapConfig>();
   /** Latest verdicts per `meter:system`, for the status page. */
   readonly latest = new Map<string, ParamVerdict[]>();
 
@@ -23,7 +23,6 @@ export class RegimeHook {
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {
-    for (const m of cfg.regimeMaps) this.maps.set(m.id, m);
     const src = cfg.outdoorTemperature;
     if (src.source === 'meter' && src.meter) {
       const depth = Math.max(24, ...cfg.regimeMaps.map((m) => m.outdoorAveragingHours ?? 24));
@@ -45,18 +44,14 @@ export class RegimeHook {
     const src = this.cfg.outdoorTemperature;
     const t = r.values.tOutdoor;
     if (t && (src.source === 'meter' ? src.meter === undefined || src.meter === r.meterId : false)) this.outdoor.set(r.hourStart * 1000, t.value);
-    const meter = this.cfg.meters.find((m) => m.id === r.meterId);
-    const mapId = meter?.heatSystems.find((h) => h.system === r.system)?.regimeMap;
-    const map = mapId ? this.maps.get(mapId) : undefined;
-    if (!map || !mapId) return [];
-    const hourStart = r.hourStart * 1000;
-    const verdicts = judgeHour(map, { hourStart, tz: this.cfg.timeZone, values: r.values, outdoorMean: outdoorMean(this.outdoor, hourStart, map.outdoorAveragingHours ?? 24) });
     const key = `${r.meterId}:${r.system}`;
-    this.latest.set(key, verdicts);
     const prev = JSON.parse(getMeta(this.db, `verdicts:${key}`) ?? '{}') as VerdictState;
-    const { events, state } = verdictChanges(prev, verdicts, { meterId: r.meterId, system: r.system, mapId, hourStart });
-    setMeta(this.db, `verdicts:${key}`, JSON.stringify(state));
+    const j = judgeRecord(this.cfg, r, this.outdoor, prev);
+    if (!j) return [];
+    this.latest.set(key, j.verdicts);
+    setMeta(this.db, `verdicts:${key}`, JSON.stringify(j.state));
     this.trim();
+    const events = j.events;
     return events.map((e) => ({ at: this.now(), type: e.type, meterId: r.meterId, data: { ...e.body } }));
   };
 

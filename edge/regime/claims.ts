@@ -3,7 +3,7 @@
  * and interruption runs. Results are percentages of the month's charge for the service; the charge
  * itself is not in the log, so money is left to the billing side.
  */
-import type { InterruptionLimitsConfig, RegimeMapConfig } from '../config/types.js';
+import type { InterruptionLimitsConfig, RegimeMapConfig } from '../config/index.js';
 import { clean, type ParamVerdict } from './verdict.js';
 
 /** A continuous interruption: hours [start, end) UTC ms. */

@@ -9,3 +9,4 @@ export { toCsv, toHtml } from './render.js';
 export { readLogEntries, leafHash, locateStore, storeDetectors, gatewayConfigDetector, type StoreDetector, type StoreLocation } from './logdb.js';
 export { isNightHour, localTime, localMidnightUtc, localDate } from './time.js';
 export { htmlToPdf, chromiumPath } from './pdf.js';
+export { judgeRecord, type RecordJudgement } from './monitor.js';

@@ -5,6 +5,14 @@
  */
 import { MEAN_PARAMS, type LedgerRow, type MonthlyReport } from './report.js';
 import type { ParamVerdict } from './verdict.js';
+import { localTime } from './time.js';
+
+/** `YYYY-MM-DD HH:MM` wall clock in the report's time zone. */
+function wall(ms: number, tz: string): string {
+  const l = localTime(ms, tz);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${l.year}-${two(l.month)}-${two(l.day)} ${two(l.hour)}:${two(l.minute)}`;
+}
 
 const UNIT_RU: Record<string, string> = { Gcal: 'Гкал', GJ: 'ГДж', MWh: 'МВт·ч', kWh: 'кВт·ч', t: 'т', m3: 'м³', 'm³': 'м³', C: '°C', '°C': '°C', degC: '°C', MPa: 'МПа', h: 'ч' };
 /** Russian unit label of a logged unit (unknown units pass through). */
@@ -45,7 +53,7 @@ function verdictText(v: ParamVerdict): string {
   const parts = [`${v.param}: ${VERDICT_RU[v.verdict]}`];
   if (v.measured !== null) parts.push(`изм. ${fmtShort(v.measured)}`);
   if (v.expected !== null) parts.push(`норм. ${fmtShort(v.expected)}`);
-  if (v.low !== null || v.high !== null) parts.push(`допуск [${fmtShort(v.low) || '−∞'}; ${fmtShort(v.high) || '+∞'}]`);
+  if (v.low !== null || v.high !== null) parts.push(`допуск ${fmtShort(v.low) || '−∞'}…${fmtShort(v.high) || '+∞'}`);
   if (v.night !== undefined) parts.push(v.night ? 'ночь' : 'день');
   return parts.join(' ');
 }
@@ -101,8 +109,8 @@ export function toCsv(r: MonthlyReport): string {
   lines.push(['Нарушения режима, часов', 'ниже', 'выше', 'нет данных']);
   for (const v of r.violations) lines.push([PARAM_RU[v.param] ?? v.param, String(v.below), String(v.above), String(v.noData)]);
   lines.push([]);
-  lines.push(['Перерывы', 'начало', 'конец', 'часов']);
-  r.interruptions.forEach((x, i) => lines.push([String(i + 1), new Date(x.start).toISOString(), new Date(x.end).toISOString(), String(x.hours)]));
+  lines.push(['Перерывы (местное время)', 'начало', 'конец', 'часов']);
+  r.interruptions.forEach((x, i) => lines.push([String(i + 1), wall(x.start, r.tz), wall(x.end, r.tz), String(x.hours)]));
   lines.push([]);
   lines.push(['Расчёт снижения платы (ПП 354)']);
   for (const [k, v] of claimLines(r)) lines.push([k, v]);
@@ -166,8 +174,8 @@ ${r.violations.map((v) => tr([PARAM_RU[v.param] ?? v.param, String(v.below), Str
 </table>
 <h2>Перерывы подачи</h2>
 <table>
-${tr(['№', 'начало (UTC)', 'конец (UTC)', 'часов'], 'th')}
-${r.interruptions.map((x, i) => tr([String(i + 1), new Date(x.start).toISOString(), new Date(x.end).toISOString(), String(x.hours)])).join('\n')}
+${tr(['№', 'начало (местное время)', 'конец', 'часов'], 'th')}
+${r.interruptions.map((x, i) => tr([String(i + 1), wall(x.start, r.tz), wall(x.end, r.tz), String(x.hours)])).join('\n')}
 </table>
 <h2>Расчёт снижения платы (ПП РФ № 354, приложение 1)</h2>
 ${kv(claimLines(r))}

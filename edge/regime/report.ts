@@ -9,12 +9,12 @@
  * before the hour's end, else the first. Duplicate records of an hour: the first logged one counts.
  */
 import { GkhError } from '../errors.js';
-import type { GatewayConfig, RegimeMapConfig } from '../config/types.js';
-import { makeAjv } from '../config/validate.js';
+import type { GatewayConfig, RegimeMapConfig } from '../config/index.js';
+import { makeAjv } from '../config/index.js';
 import { regimeMapSchema } from './schema.js';
 import { hotWaterHourClaim, interruptionExcessHours, interruptionRuns, type Interruption } from './claims.js';
 import { clean, judgeHour, outdoorMean, type HourValues, type ParamVerdict, type RegimeParam } from './verdict.js';
-import { localDate, localMidnightUtc } from './time.js';
+import { localDate, localMidnightUtc, localTime } from './time.js';
 
 /** One evidence-log entry (DESIGN.md shared contract), parsed. */
 export interface LogEntry {
@@ -147,10 +147,9 @@ function monthBounds(month: string, tz: string): { start: number; end: number } 
 }
 
 function localLabel(ms: number, tz: string): string {
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-  const p: Record<string, string> = {};
-  for (const x of f.formatToParts(new Date(ms))) p[x.type] = x.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  const l = localTime(ms, tz);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${l.year}-${two(l.month)}-${two(l.day)} ${two(l.hour)}:${two(l.minute)}`;
 }
 
 function asValues(v: unknown): HourValues {
@@ -186,16 +185,15 @@ export function buildMonthlyReport(entries: Iterable<{ idx: number; entry: LogEn
       configs.push({ idx, at: Date.parse(entry.at), cfg: b.config as GatewayConfig });
     } else if (entry.type === 'hourly') {
       const hourStart = Date.parse(String(b.hourStart));
-      const values = asValues(b.values);
-      const t = values.tOutdoor;
-      if (t) {
+      const t = (b.values as { tOutdoor?: { value?: unknown } } | undefined)?.tOutdoor?.value;
+      if (typeof t === 'number' && Number.isFinite(t)) {
         let s = outdoor.get(String(b.meterId));
         if (!s) outdoor.set(String(b.meterId), (s = new Map()));
-        if (!s.has(hourStart)) s.set(hourStart, t.value);
+        if (!s.has(hourStart)) s.set(hourStart, t);
       }
       if (b.meterId === q.meterId && b.system === q.system) {
         if (recs.has(hourStart)) duplicates++;
-        else recs.set(hourStart, { idx, hourStart, values });
+        else recs.set(hourStart, { idx, hourStart, values: asValues(b.values) });
       }
     }
   }

@@ -67,8 +67,8 @@ export const regimeMapSchema = {
     tolerances: {
       type: 'object',
       additionalProperties: false,
-      description: 'Per parameter: t1, t2, t3 against the schedule; P1, P2 against pressure.p1/p2; dP against pressure.dp.',
-      patternProperties: { '^(t1|t2|t3|P1|P2|dP)$': tolerance },
+      description: 'Per parameter: t1, t2 against the schedule (heating); P1, P2 against pressure.p1/p2; dP below pressure.dpMin.',
+      patternProperties: { '^(t1|t2|P1|P2|dP)$': tolerance },
       default: {},
     },
     pressure: {

@@ -143,3 +143,23 @@ describe('verdict-change events (regime.verdict)', () => {
     expect(e.map((x) => `${x.body.param}:${x.body.from}→${x.body.to}`)).toEqual(['t1:ok→no-data', 't2:ok→no-data', 'P1:ok→no-data', 'dP:ok→no-data']);
   });
 });
+
+describe('judgeRecord: a driver record under the gateway config', () => {
+  it('ГВС record at 05:00 local with 56 °C: below (day allowance), one event from nothing to below', async () => {
+    const { validateConfig } = await import('../config/index.js');
+    const { judgeRecord } = await import('./monitor.js');
+    const cfg = validateConfig({
+      gatewayId: 'gw',
+      timeZone: YEKT,
+      dataDir: '/tmp',
+      buses: [{ id: 'b', type: 'tcp', host: '192.0.2.1', port: 4001 }],
+      meters: [{ id: 'm', bus: 'b', protocol: 'mbus', heatSystems: [{ system: 2, regimeMap: 'gvs' }] }],
+      regimeMaps: [{ id: 'gvs', kind: 'hotWater' }],
+    });
+    const rec = { meterId: 'm', system: 2, hourStart: at('2026-01-10T00:00:00Z') / 1000, values: v({ t1: 56 }), flags: [], source: 'archive' as const, rawFrames: [], readAt: 0 };
+    const j = judgeRecord(cfg, rec, new Map(), {})!;
+    expect(j.verdicts[0]).toMatchObject({ verdict: 'below', night: false, beyond: 1 });
+    expect(j.events.map((e) => [e.body.param, e.body.from, e.body.to, e.body.mapId])).toEqual([['t1', null, 'below', 'gvs']]);
+    expect(judgeRecord(cfg, { ...rec, system: 1 }, new Map(), {})).toBeUndefined();
+  });
+});

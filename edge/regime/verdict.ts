@@ -3,7 +3,7 @@
  * with the expected value, the measured value, the deviation and the permitted band. Pure functions of the
  * regime map, the hour's values, the site time zone and the averaged outdoor temperature.
  */
-import type { RegimeMapConfig, ToleranceConfig } from '../config/types.js';
+import type { RegimeMapConfig, ToleranceConfig } from '../config/index.js';
 import { scheduleAt, type ScheduleLimit } from './schedule.js';
 import { isNightHour } from './time.js';
 

@@ -77,6 +77,8 @@ describe('EvidenceLog', () => {
     verifyConsistency(10, 37, cp1.root, cp2.root, log.consistencyProof(10, 37));
     expect(log.rootAt(10)).toEqual(cp1.root);
     expect(log.latestCheckpoint()).toEqual(cp2);
+    expect(log.checkpointsBetween(0, 37)).toEqual([cp1, cp2]);
+    expect(log.checkpointsBetween(10, 36)).toEqual([]);
     expect(verifyEvidenceLog(db, [log.vkey])).toMatchObject({ ok: true, size: 37, checkpoints: 2, uncovered: 0 });
     db.close();
   });

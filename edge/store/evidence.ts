@@ -19,6 +19,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { GkhError, isGkhError } from '../errors.js';
 import {
   canonicalBytes,
+  canonicalize,
+  leafFromText,
   consistencyProof,
   ed25519RawPublic,
   ed25519Signer,
@@ -57,8 +59,11 @@ export const META_VKEYS = 'log.vkeys';
 export interface EvidenceLogOptions {
   /** Config `gatewayId`; the origin and note key name are `opengkh.org/gw/<gatewayId>`. */
   gatewayId: string;
-  /** The gateway's Ed25519 private key (edge/keys). */
-  privateKey: KeyObject;
+  /**
+   * The gateway's Ed25519 private key (edge/keys). Without it the log is read-only (proofs, reads):
+   * `checkpoint()` and `append()` refuse, and `previousVkeys` must name the key(s) to verify with.
+   */
+  privateKey?: KeyObject;
   /** Verifier keys (note form) of earlier gateway keys, for checkpoints signed before a rotation. */
   previousVkeys?: string[];
   /** Clock for `created_at`, unix ms. Default Date.now. */
@@ -86,9 +91,10 @@ interface EntryRow {
 export class EvidenceLog {
   readonly origin: string;
   private tree = new MerkleTree({ cacheFromLevel: CACHE_FROM_LEVEL });
-  private signer: NoteSigner;
-  private privateKey: KeyObject;
+  private signer: NoteSigner | undefined;
+  private privateKey: KeyObject | undefined;
   private verifiers: NoteVerifier[];
+  private trusted: string[];
   private readonly now: () => number;
   /** Tree states before appends made inside a still-open outer transaction, by size. */
   private readonly undo = new Map<number, TreeState>();
@@ -108,13 +114,14 @@ export class EvidenceLog {
     this.origin = originFor(opts.gatewayId);
     this.now = opts.now ?? Date.now;
     this.privateKey = opts.privateKey;
-    this.signer = ed25519Signer(this.origin, opts.privateKey);
-    const pub = ed25519RawPublic(createPublicKey(opts.privateKey));
-    const vkey = formatVkey(this.origin, SIG_ED25519, pub);
+    this.signer = opts.privateKey && ed25519Signer(this.origin, opts.privateKey);
+    const vkey = opts.privateKey && formatVkey(this.origin, SIG_ED25519, ed25519RawPublic(createPublicKey(opts.privateKey)));
     // Trusted for checkpoints: the key we hold, keys the caller names, and (added while the log is
     // rebuilt) keys proven by key.rotation entries. Not the meta copy, which anyone can edit.
-    const known = new Set<string>([vkey, ...(opts.previousVkeys ?? [])]);
-    this.verifiers = [...known].map((k) => parseVkey(k).verifier);
+    const known = new Set<string>([...(vkey ? [vkey] : []), ...(opts.previousVkeys ?? [])]);
+    if (known.size === 0) throw new GkhError('LOG_VKEY', 'a read-only evidence log needs the verifier key(s) to check checkpoints with');
+    this.trusted = [...known];
+    this.verifiers = this.trusted.map((k) => parseVkey(k).verifier);
     this.st = {
       insert: db.prepare('INSERT INTO log_entries (idx, entry, leaf_hash) VALUES (?, ?, ?)'),
       maxIdx: db.prepare('SELECT MAX(idx) AS m FROM log_entries'),
@@ -123,7 +130,7 @@ export class EvidenceLog {
       insertCp: db.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
       latestCp: db.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1'),
     };
-    if (!db.readonly) {
+    if (vkey && !db.readonly) {
       db.transaction(() => {
         setMeta(db, META_VKEY, vkey);
         const all = new Set([...storedVkeys(db), vkey]);
@@ -144,7 +151,13 @@ export class EvidenceLog {
 
   /** The gateway's current verifier key in note form (`opengkh.org/gw/<id>+<key id>+<base64>`). */
   get vkey(): string {
+    if (!this.privateKey) return this.trusted[0]!;
     return formatVkey(this.origin, SIG_ED25519, ed25519RawPublic(createPublicKey(this.privateKey)));
+  }
+
+  /** Verifier keys trusted for checkpoints: ours, the caller's, and those proven by key.rotation entries. */
+  trustedVkeys(): string[] {
+    return [...this.trusted];
   }
 
   /** Number of entries. */
@@ -201,7 +214,10 @@ export class EvidenceLog {
     }
     for (const k of [r.oldKey, r.newKey]) {
       const v = parseVkey(k).verifier;
-      if (v.name === this.origin && !this.verifiers.some((x) => x.keyId === v.keyId)) this.verifiers.push(v);
+      if (v.name === this.origin && !this.verifiers.some((x) => x.keyId === v.keyId)) {
+        this.verifiers.push(v);
+        this.trusted.push(k);
+      }
     }
   }
 
@@ -250,14 +266,18 @@ export class EvidenceLog {
    */
   append(entries: readonly object[]): number[] {
     if (entries.length === 0) return [];
-    const bytes = entries.map((e) => canonicalBytes(e));
-    return this.appendCanonical(bytes);
+    const leaves = entries.map((e) => leafFromText(canonicalize(e)));
+    return this.insert(leaves.map((l) => l.entry), leaves.map((l) => l.hash));
   }
 
   /** Appends already canonical entry bytes (e.g. replicated from elsewhere); returns indices. */
   appendCanonical(bytes: readonly Uint8Array[]): number[] {
+    return this.insert(bytes, bytes.map((b) => leafHash(b)));
+  }
+
+  private insert(bytes: readonly Uint8Array[], hashes: Buffer[]): number[] {
+    if (!this.signer) throw new GkhError('LOG_STATE', 'this evidence log was opened without the signing key (read-only)');
     this.sync();
-    const hashes = bytes.map((b) => leafHash(b));
     const before = this.tree.state();
     const run = this.db.transaction(() => {
       let idx = this.tree.size;
@@ -278,6 +298,7 @@ export class EvidenceLog {
     const latest = this.latestCheckpoint();
     if (latest && latest.size === size) return latest;
     const root = this.tree.root();
+    if (!this.signer) throw new GkhError('LOG_STATE', 'this evidence log was opened without the signing key (read-only)');
     const note = signNote(formatCheckpoint({ origin: this.origin, size, root }), this.signer);
     const createdAt = this.now();
     this.st.insertCp.run(size, root, note, createdAt);
@@ -294,6 +315,12 @@ export class EvidenceLog {
   checkpointAt(size: number): StoredCheckpoint | undefined {
     const r = this.db.prepare('SELECT size, root, note, created_at FROM checkpoints WHERE size = ?').get(size) as { size: number; root: Buffer; note: string; created_at: number } | undefined;
     return r && { size: r.size, root: r.root, note: r.note, createdAt: r.created_at };
+  }
+
+  /** Stored checkpoints with `from < size <= to`, in size order. */
+  checkpointsBetween(from: number, to: number): StoredCheckpoint[] {
+    const rows = this.db.prepare('SELECT size, root, note, created_at FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size').all(from, to) as { size: number; root: Buffer; note: string; created_at: number }[];
+    return rows.map((r) => ({ size: r.size, root: r.root, note: r.note, createdAt: r.created_at }));
   }
 
   /** Stored canonical bytes of entries [from, to). */
@@ -351,9 +378,13 @@ export class EvidenceLog {
    */
   setSigningKey(privateKey: KeyObject): void {
     this.privateKey = privateKey;
-    this.signer = ed25519Signer(this.origin, privateKey);
+    const signer = ed25519Signer(this.origin, privateKey);
+    this.signer = signer;
     const vkey = formatVkey(this.origin, SIG_ED25519, ed25519RawPublic(createPublicKey(privateKey)));
-    if (!this.verifiers.some((v) => v.keyId === this.signer.keyId)) this.verifiers.push(parseVkey(vkey).verifier);
+    if (!this.verifiers.some((v) => v.keyId === signer.keyId)) {
+      this.verifiers.push(parseVkey(vkey).verifier);
+      this.trusted.push(vkey);
+    }
     const all = new Set([...storedVkeys(this.db), vkey]);
     setMeta(this.db, META_VKEY, vkey);
     setMeta(this.db, META_VKEYS, JSON.stringify([...all]));
@@ -402,10 +433,23 @@ export interface VerifyReport {
  * recomputed tree). Stops at the first problem. Read-only.
  */
 export function verifyEvidenceLog(db: Db, vkeys: readonly string[]): VerifyReport {
+  const cps = db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').all() as { size: number; root: Buffer; note: string }[];
+  const rows = db.prepare('SELECT idx, entry, leaf_hash FROM log_entries ORDER BY idx').iterate() as IterableIterator<EntryRow>;
+  return verifyLogData(rows, cps, vkeys);
+}
+
+/**
+ * The checks of `verifyEvidenceLog` over any source of rows (e.g. an export file): rows in index
+ * order, checkpoints in size order.
+ */
+export function verifyLogData(
+  rows: Iterable<{ idx: number; entry: Buffer; leaf_hash: Buffer }>,
+  cps: readonly { size: number; root: Buffer; note: string }[],
+  vkeys: readonly string[],
+): VerifyReport {
   if (vkeys.length === 0) throw new GkhError('LOG_VKEY', 'no verifier key to check checkpoints with');
   const verifiers = vkeys.map((k) => parseVkey(k).verifier);
   const origins = new Set(vkeys.map((k) => parseVkey(k).name));
-  const cps = db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').all() as { size: number; root: Buffer; note: string }[];
   const tree = new MerkleTree();
   let ci = 0;
   let lastGood = 0;
@@ -444,7 +488,6 @@ export function verifyEvidenceLog(db: Db, vkeys: readonly string[]): VerifyRepor
     checked++;
     ci++;
   }
-  const rows = db.prepare('SELECT idx, entry, leaf_hash FROM log_entries ORDER BY idx').iterate() as IterableIterator<EntryRow>;
   for (const r of rows) {
     const i = tree.size;
     if (r.idx !== i) return fail(i, `entry ${i} is missing (the next stored index is ${r.idx})`);
