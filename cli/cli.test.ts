@@ -75,7 +75,7 @@ describe('opengkh CLI', () => {
   });
 
   it('says plainly when a command is not built yet', () => {
-    const r = cli('run', '--config', 'examples/mbus-single.json');
+    const r = cli('demo', '--duration', '1');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/not built yet/);
   });

@@ -6,8 +6,18 @@ import { Gateway, setTransportFactory } from '../edge/gateway.js';
 import { createLogger } from '../edge/logger.js';
 import { sdNotify, watchdogIntervalMs } from '../edge/notify.js';
 import { StatusServer } from '../edge/status/index.js';
-import { syncWorkers } from '../edge/sync/runtime.js';
+import { startSync } from '../edge/sync/index.js';
+import type { SyncFactory } from '../edge/gateway.js';
 import { str, UsageError, type Command } from './command.js';
+
+/** Starts the sync workers and logs what they report (bad acks, rejections, broker errors). */
+export const syncFactory: SyncFactory = ({ cfg, db, log, logger }) =>
+  startSync(cfg, db, log).map((w) => {
+    w.on('problem', (e: Error & { code?: string }) => logger.warn('destination problem', { destination: w.id, code: e.code, message: e.message }));
+    w.on('connect', () => logger.info('destination connected', { destination: w.id }));
+    w.on('offline', () => logger.warn('destination offline', { destination: w.id }));
+    return w;
+  });
 
 export const run: Command = {
   name: 'run',
@@ -32,7 +42,7 @@ Options:
     const cfg = loadConfig(file);
     const logger = createLogger('edge');
     setTransportFactory((bus) => openTransport(bus));
-    const gw = await Gateway.start(cfg, { clock: clockFromEnv(), logger, drivers: createDriver, sync: syncWorkers });
+    const gw = await Gateway.start(cfg, { clock: clockFromEnv(), logger, drivers: createDriver, sync: syncFactory });
     let status: StatusServer | undefined;
     if (cfg.status.enabled) {
       status = new StatusServer({ bind: cfg.status.bind, port: cfg.status.port, basicAuth: cfg.status.basicAuth, snapshot: () => gw.status(), health: () => gw.health() });

@@ -4,13 +4,14 @@ import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
 import { logCommands } from './cmd-log.js';
 import { notYet } from './cmd-pending.js';
+import { run } from './cmd-run.js';
 import { report } from './cmd-report.js';
 import { mbusDecode, mbusScan } from './cmd-mbus.js';
 import { simulateMbus } from './cmd-simulate.js';
 import { receiverCommands } from './cmd-receiver.js';
 
 export const commands: Command[] = [
-  notYet('run', 'run the gateway / запустить шлюз', 'Usage: opengkh run --config <file>', 'the gateway runtime (issue "Gateway runtime")', { config: { type: 'string', short: 'c' } }),
+  run,
   notYet('demo', 'the whole system on simulators / демонстрация на симуляторах', 'Usage: opengkh demo [--data DIR] [--fresh] [--hour-seconds N] [--duration S]', 'the one-command demo (issue "Gateway runtime")', {
     data: { type: 'string' },
     fresh: { type: 'boolean' },

@@ -22,19 +22,18 @@ import { getMeta, listCursors, openDb, recentEvents, setMeta, type Db } from './
 import { VERSION } from './version.js';
 
 /** Builds the driver of one meter over its bus's transport. */
-export type DriverFactory = (meter: MeterConfig, transport: Transport, ctx: { bus: BusConfig; clock: Clock }) => MeterDriver;
+export type DriverFactory = (meter: MeterConfig, transport: Transport, ctx: { bus: BusConfig; clock: Clock; timeZone?: string }) => MeterDriver;
 
 /** A destination's delivery worker as the runtime sees it (edge/sync). */
 export interface DeliveryWorker {
   readonly id: string;
-  start(): void | Promise<void>;
   stop(): Promise<void>;
   /** New entries were appended (wake up now rather than at the next poll). */
   notify?(): void;
   status(): { connected: boolean; ackedSize: number; lastAckAt: number | null };
 }
 
-/** Starts the delivery workers for the configured destinations. */
+/** Starts (and returns, already running) the delivery workers for the configured destinations. */
 export type SyncFactory = (ctx: { cfg: GatewayConfig; db: Db; log: EvidenceLog; key: GatewayKey; bus: EventBus; clock: Clock; logger: Logger }) => DeliveryWorker[];
 
 export interface GatewayOptions {
@@ -127,7 +126,7 @@ export class Gateway implements GatewayHandle {
     for (const m of this.config.meters) {
       const bus = this.config.buses.find((b) => b.id === m.bus)!;
       const queue = this.queues.get(m.bus)!;
-      const driver = this.opts.drivers(m, queue.transport, { bus, clock: this.clock });
+      const driver = this.opts.drivers(m, queue.transport, { bus, clock: this.clock, timeZone: this.config.timeZone });
       this.pollers.set(m.id, new MeterPoller(m, { queue, driver, pipeline: this.pipeline, db: this.db, clock: this.clock, bus: this.bus, log: this.logger.child('poll') }));
     }
     if (this.opts.schedule !== false) {
@@ -144,7 +143,6 @@ export class Gateway implements GatewayHandle {
   private startSync(): void {
     if (!this.opts.sync) return;
     this.workers = this.opts.sync({ cfg: this.config, db: this.db, log: this.log, key: this.key, bus: this.bus, clock: this.clock, logger: this.logger.child('sync') });
-    for (const w of this.workers) void w.start();
     const wake = () => this.workers.forEach((w) => w.notify?.());
     this.bus.on('hourly', wake);
     this.bus.on('event', wake);
@@ -162,12 +160,13 @@ export class Gateway implements GatewayHandle {
     await this.scheduler?.stop();
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     await Promise.allSettled(this.workers.map((w) => w.stop()));
+    const size = this.log.size;
     try {
-      if (this.log.size > (this.log.latestCheckpoint()?.size ?? 0)) this.log.checkpoint();
+      if (size > (this.log.latestCheckpoint()?.size ?? 0)) this.log.checkpoint();
     } finally {
       this.db.close();
     }
-    this.logger.info('gateway stopped', { logSize: this.log.size });
+    this.logger.info('gateway stopped', { logSize: size });
   }
 
   /** Null when healthy, else why not (for /healthz). */
@@ -187,7 +186,7 @@ export class Gateway implements GatewayHandle {
     if (!m) return Promise.reject(new GkhError('CONFIG_INVALID', `no meter "${meterId}" in the config / прибор не найден`, { meterId }));
     const q = this.queues.get(m.bus)!;
     const bus = this.config.buses.find((b) => b.id === m.bus)!;
-    const driver = this.opts.drivers(m, q.transport, { bus, clock: this.clock });
+    const driver = this.opts.drivers(m, q.transport, { bus, clock: this.clock, timeZone: this.config.timeZone });
     if (what === 'identify') return q.run(() => driver.identify());
     if (what === 'current') return q.run(() => driver.readCurrent());
     return q.run(() => driver.readHourly(what.fromHour, what.toHour));
