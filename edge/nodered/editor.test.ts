@@ -1,8 +1,10 @@
 /**
- * The real editor in headless Chromium against the real gateway runtime (edge/gateway.ts): log in, import
- * a flow from flows/ through the Import dialog, Deploy, and check the gateway runs the flow's config (and
- * logged it as a config.change entry). Then import a broken flow: the gateway keeps its config and the
- * editor shows the problems.
+ * The real editor in headless Chromium against the real gateway runtime (edge/gateway.ts with the driver
+ * registry): log in, import the ТСРВ-034 flow from flows/ through the Import dialog (only the serial port
+ * changed, as an installer would), Deploy, and check the gateway runs the flow's config, logged it as a
+ * config.change entry, and polls the simulated ТСРВ-034 on the other end of a socat pty pair; its hourly
+ * records reach the editor's Debug sidebar through gkh-readings. Then a broken flow: the gateway keeps its
+ * config and the editor shows the problems.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,7 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../bus.js';
 import { validateConfig } from '../config/index.js';
 import { openTransport } from '../drivers/index.js';
-import { GkhError } from '../errors.js';
+import { loadProfile } from '../drivers/profiles/index.js';
+import { createDriver } from '../drivers/registry.js';
+import { RtuServer } from '../drivers/sim/rtu-server.js';
+import { socatPair, type PtyPair } from '../drivers/transport/socat.js';
+import { TsrvSimulator } from '../drivers/tsrv/sim.js';
 import { configHash, Gateway, setTransportFactory } from '../gateway.js';
 import { createLogger } from '../logger.js';
 import { startNodeRed, type RunningNodeRed } from './index.js';
@@ -28,24 +34,25 @@ let gateway: Gateway;
 let editor: RunningNodeRed;
 let browser: BrowserContext;
 let page: Page;
+let pty: PtyPair;
+let sim: RtuServer;
 const events: GatewayEvent[] = [];
+const polls: { meterId: string; ok: boolean }[] = [];
+let hourly = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'opengkh-editor-'));
   const log = createLogger('test', () => undefined);
   setTransportFactory((bus) => openTransport(bus));
+  pty = await socatPair();
+  sim = new RtuServer([new TsrvSimulator({ profile: loadProfile('vzljot-tsrv-034'), address: 1, timeZone: 'Asia/Yekaterinburg', depthHours: 48 })]);
+  await sim.listen({ serial: pty.b, baudRate: 9600 });
   const cfg = validateConfig({ gatewayId: 'gw-browser', timeZone: 'Asia/Yekaterinburg', dataDir: dir, buses: [], meters: [], nodeRed: { enabled: true, port: 0, adminAuth: { username: 'installer', passwordHash: bcrypt.hashSync(PASSWORD, 8) } } });
-  // Polling stays off (schedule: false): this test is about the editor → config path. Meter drivers are not
-  // on this branch, so a poll would have nothing to talk to; the factory says so if ever called.
-  gateway = await Gateway.start(cfg, {
-    logger: log,
-    schedule: false,
-    drivers: (m) => {
-      const no = () => Promise.reject(new GkhError('DRIVER_UNSUPPORTED', `no ${m.protocol} driver in this test`));
-      return { identify: no, readCurrent: no, readHourly: no };
-    },
-  });
+  // As `opengkh run` composes it: the driver registry, the hourly scheduler (first cycle at start/apply).
+  gateway = await Gateway.start(cfg, { logger: log, drivers: createDriver });
   gateway.bus.on('event', (e) => events.push(e));
+  gateway.bus.on('poll', (meterId, ok) => polls.push({ meterId, ok }));
+  gateway.bus.on('hourly', () => hourly++);
   editor = await startNodeRed(gateway, { dataDir: dir, keysDir: join(dir, 'keys'), bind: '127.0.0.1', port: 0, adminAuth: cfg.nodeRed.adminAuth, log });
   browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
     executablePath: '/usr/bin/chromium',
@@ -61,11 +68,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await editor?.stop();
-  // Gateway.stop logs `log.size` after closing the store and throws "database connection is not open"
-  // (edge/gateway.ts on branch runtime, reported); everything is stopped by then.
-  await gateway?.stop().catch((e: unknown) => {
-    if (!String(e).includes('database connection is not open')) throw e;
-  });
+  await gateway?.stop();
+  await sim?.close();
+  await pty?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,8 +108,11 @@ describe('the embedded editor in headless Chromium', () => {
     await page.waitForFunction(() => (globalThis as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED.nodes.getType('gkh-meter') !== undefined);
   }, 60_000);
 
-  it('imports the ТСРВ-034 flow from flows/, deploys it, and the gateway runs that config', async () => {
-    await importFlow(readFileSync(join(flowsDir, 'tsrv-034-two-systems.json'), 'utf8'));
+  it('imports the ТСРВ-034 flow from flows/, deploys it; the gateway runs that config and polls the simulator', async () => {
+    // The installer's one edit: the serial port the RS-485 adapter got (here the pty the simulator sits on).
+    const flow = readFileSync(join(flowsDir, 'tsrv-034-two-systems.json'), 'utf8');
+    expect(flow).toContain('"/dev/ttyUSB0"');
+    await importFlow(flow.replace('"/dev/ttyUSB0"', JSON.stringify(pty.a)));
     await page.waitForSelector('#red-ui-header-button-deploy:not(.disabled)');
     await deploy(false);
     await page.waitForSelector('.opengkh-deploy-result');
@@ -119,6 +127,19 @@ describe('the embedded editor in headless Chromium', () => {
     const change = events.filter((e) => e.type === 'config.change').at(-1);
     expect(change?.data.hash).toBe(configHash(gateway.config));
     expect(gateway.status().meters.map((m) => m.id)).toEqual(['tsrv-034']);
+
+    // The gateway polls the simulated ТСРВ-034 (identify + hourly archive of ТС1 and ТС2 over the pty).
+    const pollEnd = Date.now() + 30_000;
+    while (!(polls.some((p) => p.meterId === 'tsrv-034' && p.ok) && hourly > 0) && Date.now() < pollEnd) await new Promise((r) => setTimeout(r, 100));
+    expect(polls.find((p) => p.meterId === 'tsrv-034')).toEqual({ meterId: 'tsrv-034', ok: true });
+    expect(hourly).toBeGreaterThan(0);
+    const m = gateway.status().meters[0]!;
+    expect(m.link).toBe('ok');
+    expect(m.systems.map((s) => s.system)).toEqual([1, 2]);
+    expect(m.systems.every((s) => s.storedHours > 0)).toBe(true);
+    // …and gkh-readings → debug shows those records in the editor's Debug sidebar.
+    await page.click('#red-ui-tab-debug-link-button');
+    await page.locator('.red-ui-debug-msg', { hasText: 'tsrv-034' }).first().waitFor();
   }, 60_000);
 
   it('a broken flow is deployed with a warning, rejected by the gateway, and the editor shows why', async () => {
