@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dataPath } from '../config/index.js';
 import { GkhError } from '../errors.js';
 import type { GatewayHandle } from '../handle.js';
 import type { Logger } from '../logger.js';
@@ -174,4 +175,14 @@ export async function startNodeRed(handle: GatewayHandle, opts: NodeRedOptions):
     running = false;
     throw e;
   }
+}
+
+/**
+ * Starts the editor as the running config's `nodeRed` section says; undefined when `enabled` is false.
+ * The credential secret goes beside the gateway's signing key (the directory of `keys.signingKey`).
+ */
+export async function startNodeRedFromConfig(handle: GatewayHandle, log: Logger): Promise<RunningNodeRed | undefined> {
+  const cfg = handle.config;
+  if (!cfg.nodeRed.enabled) return undefined;
+  return startNodeRed(handle, { dataDir: cfg.dataDir, keysDir: dirname(dataPath(cfg, cfg.keys.signingKey)), bind: cfg.nodeRed.bind, port: cfg.nodeRed.port, adminAuth: cfg.nodeRed.adminAuth, log });
 }
