@@ -39,6 +39,7 @@ let sim: RtuServer;
 const events: GatewayEvent[] = [];
 const polls: { meterId: string; ok: boolean }[] = [];
 let hourly = 0;
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'opengkh-editor-'));
@@ -62,7 +63,8 @@ beforeAll(async () => {
     locale: 'ru-RU',
   });
   page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
 }, 60_000);
 
 afterAll(async () => {
@@ -142,6 +144,31 @@ describe('the embedded editor in headless Chromium', () => {
     await page.locator('.red-ui-debug-msg', { hasText: 'tsrv-034' }).first().waitFor();
   }, 60_000);
 
+  it('the meter dialog shows its heat systems and flags an address the schema rejects', async () => {
+    await page.evaluate(() => {
+      const R = (globalThis as unknown as { RED: { nodes: { eachConfig(f: (n: { id: string; type: string; meterId?: string }) => void): void }; editor: { editConfig(name: string, type: string, id: string): void } } }).RED;
+      let id = '';
+      R.nodes.eachConfig((n) => {
+        if (n.type === 'gkh-meter' && n.meterId === 'tsrv-034') id = n.id;
+      });
+      R.editor.editConfig('', 'gkh-meter', id);
+    });
+    await page.waitForSelector('#node-config-input-meterId');
+    expect(await page.inputValue('#node-config-input-meterId')).toBe('tsrv-034');
+    expect(await page.locator('#node-config-input-heatSystems-list .gkh-system').count()).toBe(2);
+    const maps = await page.locator('.gkh-system-map').evaluateAll((sels) => sels.map((s) => (s as unknown as { selectedOptions: { text: string }[] }).selectedOptions[0]?.text));
+    expect(maps).toEqual(['heating-130-70', 'dhw-60']);
+    // Modbus addresses end at 247 and M-Bus at 250: the schema's limit for a primary address is 250.
+    await page.fill('#node-config-input-address', '251');
+    await page.press('#node-config-input-address', 'Tab');
+    await page.waitForSelector('#node-config-input-address.input-error');
+    await page.fill('#node-config-input-address', '7');
+    await page.press('#node-config-input-address', 'Tab');
+    await page.waitForSelector('#node-config-input-address:not(.input-error)');
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-meterId', { state: 'detached' });
+  }, 60_000);
+
   it('a broken flow is deployed with a warning, rejected by the gateway, and the editor shows why', async () => {
     const broken = JSON.parse(readFileSync(join(flowsDir, 'mbus-heat-meter.json'), 'utf8')) as Record<string, unknown>[];
     broken.find((n) => n.type === 'gkh-meter')!.address = '300'; // M-Bus primary addresses end at 250
@@ -157,5 +184,6 @@ describe('the embedded editor in headless Chromium', () => {
     expect(text).toContain('heat-1');
     expect(gateway.config).toBe(before);
     expect(events.filter((e) => e.type === 'config.change').length).toBe(changes);
+    expect(pageErrors).toEqual([]);
   }, 60_000);
 });
