@@ -73,10 +73,4 @@ describe('opengkh CLI', () => {
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/refusing to overwrite/);
   });
-
-  it('says plainly when a command is not built yet', () => {
-    const r = cli('demo', '--duration', '1');
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/not built yet/);
-  });
 });

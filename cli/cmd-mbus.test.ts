@@ -2,6 +2,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MbusSession } from '../edge/drivers/mbus/index.js';
+import { TcpTransport } from '../edge/drivers/transport/index.js';
 import { socatPair, type PtyPair } from '../edge/drivers/transport/socat.js';
 import { freePort, vectorsDir } from '../edge/testing.js';
 
@@ -15,8 +17,8 @@ function cli(args: string[], input?: string): { code: number | null; out: string
 }
 
 /** Starts `opengkh simulate mbus …` and resolves once it prints where it listens. */
-function startSim(args: string[]): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [bin, 'simulate', 'mbus', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function startSim(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const p = spawn(process.execPath, [bin, 'simulate', 'mbus', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   return new Promise((res, rej) => {
     let out = '';
     const t = setTimeout(() => rej(new Error(`simulator did not start: ${out}`)), 20_000);
@@ -82,7 +84,7 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
   it('finds three simulated meters over a socat pty: primary sweep and secondary search', async () => {
     pair = await socatPair();
     sim = await startSim(['--serial', pair.b, '--count', '3', '--address', '5', '--id', '40000001']);
-    const p = cli(['mbus', 'scan', '--port', pair.a, '--from', '3', '--to', '9', '--timeout', '200', '--json']);
+    const p = cli(['mbus', 'scan', '--port', pair.a, '--from', '3', '--to', '9', '--timeout', '300', '--json']);
     expect(p.code, p.err).toBe(0);
     const pj = JSON.parse(p.out) as { meters: { address: number; id: string }[]; problems: unknown[] };
     expect(pj.meters.map((m) => [m.address, m.id])).toEqual([
@@ -91,16 +93,31 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
       [7, '40000003'],
     ]);
     expect(pj.problems).toEqual([]);
-    const s = cli(['mbus', 'scan', '--port', pair.a, '--secondary', '--mask', '4000000F', '--timeout', '200']);
+    const s = cli(['mbus', 'scan', '--port', pair.a, '--secondary', '--mask', '4000000F', '--timeout', '300']);
     expect(s.code, s.err).toBe(0);
     expect(s.out).toMatch(/3 meter\(s\) found/);
     for (const id of ['40000001', '40000002', '40000003']) expect(s.out).toContain(`id ${id}`);
-  });
+  }, 60_000);
+
+  it('follows the clock shared through OPENGKH_CLOCK (simulated 2030-01-01, one hour per real second)', async () => {
+    const port = await freePort();
+    const origin = Date.UTC(2030, 0, 1, 0, 0, 0);
+    sim = await startSim(['--tcp', String(port)], { ...process.env, OPENGKH_CLOCK: `${Date.now()},${origin},3600` });
+    const t = new TcpTransport({ host: '127.0.0.1', port });
+    await t.open();
+    try {
+      const r = await new MbusSession(t, { timeoutMs: 1000 }).readAll(1);
+      const clock = r.telegrams[0]!.records.find((x) => x.quantity === 'Time point (date & time)')!.value as string;
+      expect(clock).toMatch(/^2030-01-01T0\d:\d\d:00$/);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 
   it('serves TCP for converter tests, and scan says when nothing listens', async () => {
     const port = await freePort();
     sim = await startSim(['--tcp', String(port), '--address', '2']);
-    const r = cli(['mbus', 'scan', '--tcp', `127.0.0.1:${port}`, '--from', '1', '--to', '3', '--timeout', '200']);
+    const r = cli(['mbus', 'scan', '--tcp', `127.0.0.1:${port}`, '--from', '1', '--to', '3', '--timeout', '300']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/primary\s+2\s+id 12345678\s+OGK/);
     await stop(sim);
@@ -108,5 +125,5 @@ describe('opengkh simulate mbus + opengkh mbus scan', () => {
     const gone = cli(['mbus', 'scan', '--tcp', `127.0.0.1:${port}`]);
     expect(gone.code).toBe(1);
     expect(gone.err).toMatch(/unreachable/);
-  });
+  }, 60_000);
 });

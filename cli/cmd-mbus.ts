@@ -28,12 +28,13 @@ export const mbusScan: Command = {
   name: 'mbus scan',
   summary: 'find M-Bus meters on a line / поиск счётчиков M-Bus на линии',
   help: `Usage: opengkh mbus scan (--port <device> [--baud 2400] [--parity even] | --tcp <host:port>)
-                         [--secondary [--mask FFFFFFFF]] [--from 0] [--to 250] [--timeout 300] [--json]
+                         [--secondary [--mask FFFFFFFF]] [--from 0] [--to 250] [--timeout 300] [--echo] [--json]
 
 Primary sweep (default): SND_NKE to each address --from…--to, then REQ_UD2 to each that answers.
 --secondary: wildcard search by secondary address (EN 13757-3 §7.3), resolving collisions digit by digit.
 Each meter found is confirmed by selecting its exact secondary address. Problems (two meters on one
 primary address, collisions that do not resolve) are listed after the meters.
+--echo: the converter echoes the master's bytes (some USB M-Bus masters); skip the echo.
 
 Первичный обход адресов 0…250 или (--secondary) поиск по вторичным адресам с разрешением коллизий.`,
   options: {
@@ -46,6 +47,7 @@ primary address, collisions that do not resolve) are listed after the meters.
     from: { type: 'string' },
     to: { type: 'string' },
     timeout: { type: 'string' },
+    echo: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(v, _p, io) {
@@ -64,7 +66,7 @@ primary address, collisions that do not resolve) are listed after the meters.
     const t = transportFromFlags(v);
     await t.open();
     try {
-      const s = new MbusSession(t, { timeoutMs: int(v, 'timeout') ?? 300, interByteTimeoutMs: 100, retries: 0 });
+      const s = new MbusSession(t, { timeoutMs: int(v, 'timeout') ?? 300, interByteTimeoutMs: 100, retries: 0, echo: v.echo === true });
       const res = v.secondary ? await scanSecondary(s, maskAddr ? { mask: maskAddr } : {}) : await scanPrimary(s, { from, to });
       if (v.json) io.out(JSON.stringify({ meters: res.meters.map(({ raw: _raw, ...m }) => m), problems: res.problems, requests: res.requests }, null, 2));
       else {

@@ -1,20 +1,40 @@
 import { clockFromEnv } from '../edge/clock.js';
 import { loadConfig } from '../edge/config/index.js';
-import { createDriver } from '../edge/drivers/registry.js';
+import { createMeterDriver } from '../edge/drivers/profiles/factory.js';
 import { openTransport } from '../edge/drivers/transport/index.js';
 import { Gateway, setTransportFactory } from '../edge/gateway.js';
 import { createLogger } from '../edge/logger.js';
 import { sdNotify, watchdogIntervalMs } from '../edge/notify.js';
 import { StatusServer } from '../edge/status/index.js';
 import { startSync } from '../edge/sync/index.js';
-import type { SyncFactory } from '../edge/gateway.js';
+import type { DriverFactory, SyncFactory } from '../edge/gateway.js';
 import { str, UsageError, type Command } from './command.js';
+
+/** Drivers from the profiles' factory; hours a meter's archive does not hold are logged (never invented). */
+export const driverFactory =
+  (logger: ReturnType<typeof createLogger>): DriverFactory =>
+  (meter, transport, { bus, clock, timeZone }) =>
+    createMeterDriver(meter, bus, transport, {
+      timeZone: timeZone ?? 'UTC',
+      now: () => clock.now(),
+      onGap: (system, hourStart) => logger.warn('hour missing from the meter archive', { meter: meter.id, system, hour: new Date(hourStart * 1000).toISOString() }),
+    });
 
 /** Starts the sync workers and logs what they report (bad acks, rejections, broker errors). */
 export const syncFactory: SyncFactory = ({ cfg, db, log, logger }) =>
   startSync(cfg, db, log).map((w) => {
-    w.on('problem', (e: Error & { code?: string }) => logger.warn('destination problem', { destination: w.id, code: e.code, message: e.message }));
-    w.on('connect', () => logger.info('destination connected', { destination: w.id }));
+    // A broker that is down fails every reconnect: say so once per outage, not once a second.
+    let said = new Set<string>();
+    w.on('problem', (e: Error & { code?: string }) => {
+      const k = `${e.code}|${e.message}`;
+      if (said.has(k)) return;
+      said.add(k);
+      logger.warn('destination problem', { destination: w.id, code: e.code, message: e.message });
+    });
+    w.on('connect', () => {
+      said = new Set();
+      logger.info('destination connected', { destination: w.id });
+    });
     w.on('offline', () => logger.warn('destination offline', { destination: w.id }));
     return w;
   });
@@ -42,7 +62,7 @@ Options:
     const cfg = loadConfig(file);
     const logger = createLogger('edge');
     setTransportFactory((bus) => openTransport(bus));
-    const gw = await Gateway.start(cfg, { clock: clockFromEnv(), logger, drivers: createDriver, sync: syncFactory });
+    const gw = await Gateway.start(cfg, { clock: clockFromEnv(), logger, drivers: driverFactory(logger), sync: syncFactory });
     let status: StatusServer | undefined;
     if (cfg.status.enabled) {
       status = new StatusServer({ bind: cfg.status.bind, port: cfg.status.port, basicAuth: cfg.status.basicAuth, snapshot: () => gw.status(), health: () => gw.health() });

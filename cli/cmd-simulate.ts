@@ -4,6 +4,7 @@
  * `runSimulator`, which starts the endpoint, prints where it listens and runs until SIGINT/SIGTERM or
  * `--duration`. Add a protocol: write a Command whose `run` calls `runSimulator` with a `start` function.
  */
+import { clockFromEnv, scaledClock } from '../edge/clock.js';
 import { meterSeries, SimBus, serveSerial, serveTcp, type SimEndpoint } from '../edge/drivers/mbus/index.js';
 import { toHex } from '../edge/drivers/types.js';
 import { int, str, UsageError, type Command, type Io, type Options, type Values } from './command.js';
@@ -18,13 +19,25 @@ export const simulatorOptions: Options = {
   verbose: { type: 'boolean', short: 'v' },
 };
 
-/** Simulated clock: starts at the real time and runs `speed` times faster (`--speed`, default 1). */
+/**
+ * The simulator's clock: `--speed N` runs N times faster from the real time now; otherwise the clock shared
+ * with the gateway through OPENGKH_CLOCK (edge/clock.ts), or real time when that is unset.
+ */
 export function simClock(v: Values): () => number {
-  const speedText = str(v, 'speed') ?? '1';
+  const speedText = str(v, 'speed');
+  if (speedText === undefined) {
+    try {
+      const c = clockFromEnv();
+      return () => c.now();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   const speed = Number(speedText);
   if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed: expected a positive number, found "${speedText}"`);
   const t0 = Date.now();
-  return () => t0 + (Date.now() - t0) * speed;
+  const c = scaledClock(t0, t0, speed);
+  return () => c.now();
 }
 
 /** Starts `start()`, prints `listening on …`, waits for a signal or `--duration` seconds, then closes. */
@@ -65,7 +78,8 @@ export const simulateMbus: Command = {
 
 Heat meter(s) answering EN 13757-2/-3 on a TCP port (0 = any free port) or a serial device / socat pty
 (2400 8E1). --count N meters get primary addresses --address…+N-1 and ids --id…+N-1. Energy, volume and
-temperatures advance with simulated time (--speed 3600: one hour per second); historic values at storage
+temperatures advance with simulated time (--speed 3600: one hour per second; without --speed the
+clock shared through OPENGKH_CLOCK, as the demo sets it); historic values at storage
 numbers 1…--historic in a second telegram. Several meters answering at once collide as on a real bus.
 
 Симулятор теплосчётчика(ов) M-Bus по TCP или на последовательном порту; --count N счётчиков.`,

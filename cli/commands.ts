@@ -3,27 +3,28 @@ import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
 import { logCommands } from './cmd-log.js';
-import { notYet } from './cmd-pending.js';
 import { run } from './cmd-run.js';
+import { demo } from './cmd-demo.js';
 import { report } from './cmd-report.js';
 import { mbusDecode, mbusScan } from './cmd-mbus.js';
 import { simulateMbus } from './cmd-simulate.js';
 import { receiverCommands } from './cmd-receiver.js';
+import { simulateTsrv, simulateKarat, simulateIec62056 } from './cmd-simulate-archive.js';
+import { read } from './cmd-read.js';
 
 export const commands: Command[] = [
   run,
-  notYet('demo', 'the whole system on simulators / демонстрация на симуляторах', 'Usage: opengkh demo [--data DIR] [--fresh] [--hour-seconds N] [--duration S]', 'the one-command demo (issue "Gateway runtime")', {
-    data: { type: 'string' },
-    fresh: { type: 'boolean' },
-    'hour-seconds': { type: 'string' },
-    duration: { type: 'string' },
-  }),
+  demo,
   configCheck,
   keygen,
+  read,
   report,
+  ...logCommands,
+  ...receiverCommands,
   mbusScan,
   mbusDecode,
   simulateMbus,
-  ...logCommands,
-  ...receiverCommands,
+  simulateTsrv,
+  simulateKarat,
+  simulateIec62056,
 ];

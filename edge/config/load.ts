@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GkhError } from '../errors.js';
 import { gatewayConfigSchema } from './schema.js';
+import { listProfiles } from '../drivers/profiles/index.js';
 import type { GatewayConfig } from './types.js';
 import { describeErrors, formatProblem, makeAjv, type SchemaProblem, type ValidateFunction } from './validate.js';
 
@@ -30,6 +31,7 @@ function crossCheck(c: GatewayConfig): SchemaProblem[] {
   unique(c.regimeMaps, 'regimeMaps');
   unique(c.destinations, 'destinations');
   const buses = new Set(c.buses.map((b) => b.id));
+  const profiles = listProfiles();
   const maps = new Set(c.regimeMaps.map((m) => m.id));
   c.meters.forEach((m, i) => {
     if (!buses.has(m.bus)) problems.push({ path: `/meters/${i}/bus`, expected: `the id of a bus in /buses (${[...buses].join(', ') || 'none defined'})`, found: JSON.stringify(m.bus) });
@@ -41,6 +43,7 @@ function crossCheck(c: GatewayConfig): SchemaProblem[] {
         problems.push({ path: `/meters/${i}/heatSystems/${j}/regimeMap`, expected: `the id of a map in /regimeMaps (${[...maps].join(', ') || 'none defined'})`, found: JSON.stringify(h.regimeMap) });
     });
     if (m.protocol === 'modbus' && m.profile === undefined) problems.push({ path: `/meters/${i}/profile`, expected: 'a device profile name (required for protocol "modbus")', found: 'nothing' });
+    if (m.profile !== undefined && !profiles.includes(m.profile)) problems.push({ path: `/meters/${i}/profile`, expected: `a profile in edge/drivers/profiles (${profiles.join(', ')})`, found: JSON.stringify(m.profile) });
   });
   const o = c.outdoorTemperature;
   if (o.source === 'meter' && o.meter !== undefined && !c.meters.some((m) => m.id === o.meter))

@@ -13,10 +13,10 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../bus.js';
+import { driverFactory } from '../../cli/cmd-run.js';
 import { validateConfig } from '../config/index.js';
 import { openTransport } from '../drivers/index.js';
 import { loadProfile } from '../drivers/profiles/index.js';
-import { createDriver } from '../drivers/registry.js';
 import { RtuServer } from '../drivers/sim/rtu-server.js';
 import { socatPair, type PtyPair } from '../drivers/transport/socat.js';
 import { TsrvSimulator } from '../drivers/tsrv/sim.js';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   await sim.listen({ serial: pty.b, baudRate: 9600 });
   const cfg = validateConfig({ gatewayId: 'gw-browser', timeZone: 'Asia/Yekaterinburg', dataDir: dir, buses: [], meters: [], nodeRed: { enabled: true, port: 0, adminAuth: { username: 'installer', passwordHash: bcrypt.hashSync(PASSWORD, 8) } } });
   // As `opengkh run` composes it: the driver registry, the hourly scheduler (first cycle at start/apply).
-  gateway = await Gateway.start(cfg, { logger: log, drivers: createDriver });
+  gateway = await Gateway.start(cfg, { logger: log, drivers: driverFactory(log) });
   gateway.bus.on('event', (e) => events.push(e));
   gateway.bus.on('poll', (meterId, ok) => polls.push({ meterId, ok }));
   gateway.bus.on('hourly', () => hourly++);

@@ -4,11 +4,13 @@
  * 300 7E1 → identification → `ACK 0 Z 0` → both sides switch to the baud of Z → data message
  * STX … ETX BCC → back to 300 baud. One full sequence per try; bounded retries.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GkhError, isGkhError } from '../../errors.js';
 import { toHex, type CurrentReading, type HourlyRecord, type Measured, type MeterDriver, type MeterIdentity, type Transport } from '../types.js';
 import type { DeviceProfile } from '../profiles/types.js';
 import { ackOptionSelect, baudCode, dataMessageLength, decodeDataMessage, lineLength, parseDataSets, parseIdentification, signOn, type DataSet, type Identification } from './codec.js';
+
+/** Global-timer sleep (fake timers in unit tests drive it; node:timers/promises is not faked). */
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Timing of a readout (defaults from IEC 62056-21 §6.3.14 and battery-meter practice). */
 export interface IecOptions {

@@ -5,7 +5,7 @@ import { socatPair, SerialTransport, type PtyPairLike } from '../tsrv/test-pty.j
 import { IecDriver } from './driver.js';
 import { IecSimulator } from './sim.js';
 
-const profile = loadProfile('landis-gyr-uh50');
+const profile = loadProfile('landis-uh50');
 
 describe('IEC 62056-21 optical readout over a socat pty (300 → 9600 7E1)', () => {
   let pair: PtyPairLike;
@@ -32,6 +32,8 @@ describe('IEC 62056-21 optical readout over a socat pty (300 → 9600 7E1)', () 
     const id = await driver(2200).identify();
     expect(id).toMatchObject({ serial: '66153690', manufacturer: 'LUG', model: 'UH50' });
     expect(id.rawFrames[0]).toBe('2f 4c 55 47 35 55 48 35 30 0d 0a');
+    // A real meter ignores requests while it still sends; wait for the end of the readout (the retry covers it too).
+    while (sim.busy) await new Promise((r) => setTimeout(r, 20));
     const cur = await driver().readCurrent();
     const text = sim.readoutText();
     const num = (re: RegExp) => Number(re.exec(text)![1]);

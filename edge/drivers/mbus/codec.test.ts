@@ -128,6 +128,12 @@ describe('data records (EN 13757-3)', () => {
     ]);
   });
 
+  it('gives null, not NaN, for BCD of zero digits (LVAR C0h/D0h; found by the fuzzer)', () => {
+    const r = decodeRecords(fromHex('0D 13 C0 0D 13 D0 0D 13 C2 34 12'), 0, 0).records;
+    expect(r.map((x) => x.value)).toEqual([null, null, 1.234]);
+    expect(r[0]!.notes[0]).toMatch(/zero digits/);
+  });
+
   it('scales big integers without rounding', () => {
     expect(scale('12345', -3)).toBe(12.345);
     expect(scale('9007199254740993', -3)).toBe('9007199254740.993');

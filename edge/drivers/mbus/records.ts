@@ -82,6 +82,7 @@ function intString(b: Uint8Array, signed = true): string {
 
 /** BCD of type A, least significant byte first; 'F' in the top nibble = minus (EN 13757-3 Annex A). Undefined for other non-decimal digits. */
 function bcdString(b: Uint8Array): string | undefined {
+  if (b.length === 0) return undefined; // LVAR C0h/D0h: zero digits, no number
   let s = '';
   let neg = false;
   for (let i = b.length - 1; i >= 0; i--) {
@@ -383,7 +384,7 @@ function interpret(r: RawRecord): MbusRecord {
     out.dataType = type;
     if (m === undefined) {
       out.value = null;
-      notes.push('invalid BCD digit (A–E) in data');
+      notes.push(r.data.length === 0 ? 'BCD of zero digits (LVAR C0h/D0h): no number' : 'invalid BCD digit (A–E) in data');
       return;
     }
     out.value = scale(m, scaleable ? exp : 0, scaleable ? info.mult : 1);

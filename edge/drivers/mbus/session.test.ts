@@ -80,7 +80,7 @@ describe('over a socat pty pair with the real serial transport', () => {
     sim = await serveSerial(bus, pair.b);
     master = new SerialTransport({ path: pair.a });
     await master.open();
-    session = new MbusSession(master, { timeoutMs: 150, interByteTimeoutMs: 50, retries: 1 });
+    session = new MbusSession(master, { timeoutMs: 250, interByteTimeoutMs: 50, retries: 1 });
   });
   afterAll(async () => {
     await master?.close();
@@ -154,6 +154,28 @@ describe('over TCP (serial-to-Ethernet converter)', () => {
 });
 
 describe('retries over a lossy link', () => {
+  it('skips the echo of a converter that echoes the master', async () => {
+    const { ReplyReader } = await import('../transport/reader.js');
+    const reader = new ReplyReader(() => 'echoing converter');
+    const bus = new SimBus({ now: () => T0, meters: [{ address: 3, id: '00000003', historic: 0 }], responseDelayMs: 0 });
+    const feed = bus.attach((b) => reader.push(b));
+    const transport = {
+      description: 'echoing converter',
+      isOpen: true,
+      open: async () => undefined,
+      close: async () => undefined,
+      discardInput: () => reader.discard(),
+      read: (o: Parameters<typeof reader.read>[0]) => reader.read(o),
+      write: async (b: Uint8Array) => {
+        reader.push(Buffer.from(b)); // the converter echoes every byte
+        feed(Buffer.from(b));
+      },
+    };
+    const s = new MbusSession(transport, { timeoutMs: 200, echo: true });
+    expect(await s.sndNke(3)).toBe(true);
+    expect((await s.readAll(3)).telegrams[0]!.header.id).toBe('00000003');
+  });
+
   it('repeats the same FCB after a lost reply, so the slave resends instead of skipping a telegram', async () => {
     const { ReplyReader } = await import('../transport/reader.js');
     const sent: Buffer[] = [];

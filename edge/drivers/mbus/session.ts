@@ -22,6 +22,11 @@ export interface SessionOptions {
   guardTimeMs?: number;
   /** Most telegrams read in one multi-telegram read [16]. */
   maxTelegrams?: number;
+  /**
+   * The level converter echoes what the master sends (some USB/RS-232 M-Bus masters do; libmbus calls it
+   * "purge first frame"): read and check the echo before the reply [false].
+   */
+  echo?: boolean;
   /** Traffic log hook (tx/rx raw bytes). */
   onTraffic?: (dir: 'tx' | 'rx', bytes: Buffer) => void;
 }
@@ -53,7 +58,7 @@ export class MbusSession {
     readonly transport: Transport,
     o: SessionOptions = {},
   ) {
-    this.o = { timeoutMs: 500, interByteTimeoutMs: 100, retries: 2, guardTimeMs: 0, maxTelegrams: 16, ...o };
+    this.o = { timeoutMs: 500, interByteTimeoutMs: 100, retries: 2, guardTimeMs: 0, maxTelegrams: 16, echo: false, ...o };
   }
 
   /** Sends `req` and waits for one reply (or none); never throws on silence or garbage — the caller decides. */
@@ -62,6 +67,10 @@ export class MbusSession {
     this.transport.discardInput();
     this.o.onTraffic?.('tx', req);
     await this.transport.write(req);
+    if (this.o.echo) {
+      const echo = await this.transport.read({ timeoutMs: this.o.timeoutMs, frameLength: () => req.length });
+      if (!echo.equals(req)) throw new GkhError('TRANSPORT_IO', `echo differs from the request: sent ${toHex(req)}, echoed ${toHex(echo)} (is --echo right for this converter?)`, { sent: toHex(req), got: toHex(echo) });
+    }
     if (!expectReply) return { kind: 'none' };
     let bytes: Buffer;
     try {

@@ -2,10 +2,12 @@
  * Request/response over one Transport with Modbus RTU framing: guard time, bounded retries,
  * typed errors. Used for vendor functions (ТСРВ 0x11/0x41) and by the modbus-serial port adapter.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GkhError, isGkhError } from '../../errors.js';
 import { toHex, type Transport } from '../types.js';
 import { decodeReply, encodeRequest, replyLength, type RtuReply } from './rtu.js';
+
+/** Global-timer sleep (fake timers in unit tests drive it; node:timers/promises is not faked). */
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Line timing and retry policy (defaults are the config's bus defaults). */
 export interface RtuTiming {

@@ -8,7 +8,7 @@ const read = (name: string) => JSON.parse(readFileSync(join(profilesDir(), `${na
 describe('device profiles', () => {
   it('every profile file passes the schema and the lint, and names its sources', () => {
     const names = listProfiles();
-    expect(names).toEqual(expect.arrayContaining(['karat-307', 'landis-gyr-uh50', 'vzljot-tsrv-034']));
+    expect(names).toEqual(expect.arrayContaining(['karat-307', 'landis-uh50', 'vzljot-tsrv-034']));
     for (const n of names) {
       const p = loadProfile(n);
       expect(p.name).toBe(n);

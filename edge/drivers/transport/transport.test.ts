@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isGkhError } from '../../errors.js';
 import { freePort } from '../../testing.js';
 import { Backoff, ReplyReader, SerialTransport, TcpTransport, openTransport, serialOpenError } from './index.js';
@@ -28,19 +28,31 @@ describe('ReplyReader', () => {
     expect(r.buffered).toBe(0);
   });
 
-  it('ends a reply on inter-byte silence and times out with the partial bytes', async () => {
-    const r = new ReplyReader(() => 'test');
-    const p = r.read({ timeoutMs: 2000, interByteTimeoutMs: 30 });
-    r.push(Buffer.from([1, 2]));
-    setTimeout(() => r.push(Buffer.from([3])), 5);
-    expect([...(await p)]).toEqual([1, 2, 3]);
-    const broken = r.read({ timeoutMs: 2000, interByteTimeoutMs: 30, frameLength: mbusLen });
-    r.push(Buffer.from([0x68, 0x10, 0x10]));
-    const e = await rejection(broken);
-    expect(isGkhError(e, 'TRANSPORT_TIMEOUT')).toBe(true);
-    expect((e as { context: { partial: string } }).context.partial).toBe('68 10 10');
-    const none = await rejection(r.read({ timeoutMs: 20 }));
-    expect(isGkhError(none, 'TRANSPORT_TIMEOUT')).toBe(true);
+  it('ends a reply on inter-byte silence and times out with the partial bytes (fake timers)', async () => {
+    vi.useFakeTimers();
+    try {
+      const r = new ReplyReader(() => 'test');
+      const p = r.read({ timeoutMs: 2000, interByteTimeoutMs: 30 });
+      r.push(Buffer.from([1, 2]));
+      vi.advanceTimersByTime(29); // 29 ms of silence: still one reply
+      r.push(Buffer.from([3]));
+      vi.advanceTimersByTime(29);
+      r.push(Buffer.from([4]));
+      vi.advanceTimersByTime(30); // 30 ms of silence ends it
+      expect([...(await p)]).toEqual([1, 2, 3, 4]);
+      const broken = r.read({ timeoutMs: 2000, interByteTimeoutMs: 30, frameLength: mbusLen });
+      r.push(Buffer.from([0x68, 0x10, 0x10]));
+      vi.advanceTimersByTime(30);
+      const e = await rejection(broken);
+      expect(isGkhError(e, 'TRANSPORT_TIMEOUT')).toBe(true);
+      expect((e as { context: { partial: string } }).context.partial).toBe('68 10 10');
+      const none = r.read({ timeoutMs: 20 });
+      vi.advanceTimersByTime(19);
+      vi.advanceTimersByTime(1);
+      expect(isGkhError(await rejection(none), 'TRANSPORT_TIMEOUT')).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('allows one pending read at a time', async () => {

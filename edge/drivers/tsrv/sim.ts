@@ -64,6 +64,24 @@ export class TsrvSimulator implements RtuDevice {
     this.gaps = o.gaps ?? [];
   }
 
+  /**
+   * Fault "supply runs cold": °C to take off T1 of an hour (e.g. hot water cold at night, for a regime
+   * violation in the demo). Heat is reduced with it (Q = M·c·ΔT), so the record stays consistent.
+   */
+  temperatureDip: ((hourStart: number, system: number) => number) | undefined;
+
+  /** Raw stored integers of an hour, with the temperature-dip fault applied. */
+  private rawHour(hourStart: number, system: number): Partial<Record<HourlyParam, number>> {
+    const raw = tsrvRawHour(hourStart, system, this.o.seed);
+    const dip = this.temperatureDip?.(hourStart, system) ?? 0;
+    if (dip > 0 && raw.t1 !== undefined && raw.Q !== undefined && raw.M1 !== undefined) {
+      raw.t1 -= Math.round(dip * 100);
+      // Q in MJ, M1 in kg: ΔQ = M1/1000 t × 4.1868 MJ/(t·K) × dip K.
+      raw.Q = Math.max(0, raw.Q - Math.round((raw.M1 / 1000) * 4.1868 * dip));
+    }
+    return raw;
+  }
+
   get timeZone(): string {
     return this.o.timeZone ?? 'UTC';
   }
@@ -84,7 +102,7 @@ export class TsrvSimulator implements RtuDevice {
 
   /** Raw integers the archive holds for (hour, system), or undefined when the hour is not in it. */
   rawRecord(hourStart: number, system: number): Partial<Record<HourlyParam, number>> | undefined {
-    return this.archiveHours().includes(hourStart) ? tsrvRawHour(hourStart, system, this.o.seed) : undefined;
+    return this.archiveHours().includes(hourStart) ? this.rawHour(hourStart, system) : undefined;
   }
 
   /** The record's time field: meter wall-clock seconds, per the profile's marks. */
@@ -127,7 +145,7 @@ export class TsrvSimulator implements RtuDevice {
       first = req.index ?? 0;
       if (first >= hours.length) return Buffer.from([fc | 0x80, 3]);
     }
-    const recs = hours.slice(first, first + req.count).map((h) => encodeArchiveRecord(this.stamp(h), tsrvRawHour(h, sys.system, this.o.seed), this.def));
+    const recs = hours.slice(first, first + req.count).map((h) => encodeArchiveRecord(this.stamp(h), this.rawHour(h, sys.system), this.def));
     const data = Buffer.concat(recs);
     return Buffer.concat([Buffer.from([fc, data.length]), data]);
   }
