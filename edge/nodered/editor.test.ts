@@ -46,7 +46,7 @@ beforeAll(async () => {
   const log = createLogger('test', () => undefined);
   setTransportFactory((bus) => openTransport(bus));
   pty = await socatPair();
-  sim = new RtuServer([new TsrvSimulator({ profile: loadProfile('vzljot-tsrv-034'), address: 1, timeZone: 'Asia/Yekaterinburg', depthHours: 48 })]);
+  sim = new RtuServer([new TsrvSimulator({ profile: loadProfile('vzljot-tsrv-034'), address: 1, timeZone: 'Asia/Yekaterinburg', depthHours: 1104 })]);
   await sim.listen({ serial: pty.b, baudRate: 9600 });
   const cfg = validateConfig({ gatewayId: 'gw-browser', timeZone: 'Asia/Yekaterinburg', dataDir: dir, buses: [], meters: [], nodeRed: { enabled: true, port: 0, adminAuth: { username: 'installer', passwordHash: bcrypt.hashSync(PASSWORD, 8) } } });
   // As `opengkh run` composes it: the driver registry, the hourly scheduler (first cycle at start/apply).
@@ -69,10 +69,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await editor?.stop();
-  await gateway?.stop();
+  // The simulator first: Gateway.stop waits for the poll cycle in progress (a 45-day backfill).
   await sim?.close();
   await pty?.close();
+  await editor?.stop();
+  await gateway?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
