@@ -101,6 +101,9 @@ describe('flows/ compile to the gateway config on deploy', () => {
     // The flow's status node saw the result and shows the gateway's meters.
     const status = helper.getNode(flow.find((n) => n.type === 'gkh-status')!.id)!;
     await until('gkh-status status', () => ((status.status.lastCall?.args[0] as { text?: string } | undefined)?.text?.includes('meters') ? true : undefined));
+    // While the gateway applied the config the node said so.
+    const texts = (status.status as unknown as { args: [{ text?: string }][] }).args.map((a) => a[0].text);
+    expect(texts).toContain('applying config… / применяется…');
   });
 
   it('ТСРВ-034 flow: two heat systems with their regime maps, both destinations, the password from credentials', async () => {

@@ -122,6 +122,10 @@ async function onDeploy(RED: NodeRedApi, flows: FlowNode[]): Promise<DeployResul
   }
   if (!handle) return result('valid', 'config valid; no gateway runs in this Node-RED / конфигурация верна; шлюз в этом Node-RED не запущен');
   if (canonical(resolved) === canonical(handle.config)) return result('unchanged', 'gateway already runs this config / шлюз уже работает с этой конфигурацией');
+  // The gateway applies a config between meter transactions, after the poll cycle in progress (a backfill
+  // can take minutes on a 9600-baud line): say so meanwhile.
+  RED.comms.publish(DEPLOY_TOPIC, { seq: 0, at: new Date().toISOString(), state: 'applying', problems: [], message: 'applying the config after the poll in progress… / конфигурация применяется после текущего опроса…' }, false);
+  deployEvents.emit('applying');
   const applied = await handle.applyConfig(compiled.candidate);
   if (!applied.ok) return result('rejected', `config rejected by the gateway, the running config stays / шлюз отклонил конфигурацию (${applied.problems.length})`, applied.problems);
   return result('applied', `gateway config applied: ${resolved.buses.length} bus(es), ${resolved.meters.length} meter(s) / конфигурация применена`);
@@ -300,7 +304,9 @@ export default function register(RED: NodeRedApi): void {
       return true;
     };
     const onResult = () => show();
+    const onApplying = () => this.status({ fill: 'yellow', shape: 'ring', text: 'applying config… / применяется…' });
     deployEvents.on('result', onResult);
+    deployEvents.on('applying', onApplying);
     show();
     const seconds = Number(config.interval ?? 0);
     const timer = Number.isFinite(seconds) && seconds > 0 ? setInterval(() => (emit({}), show()), Math.max(1, seconds) * 1000) : undefined;
@@ -311,6 +317,7 @@ export default function register(RED: NodeRedApi): void {
     });
     this.on('close', () => {
       deployEvents.off('result', onResult);
+      deployEvents.off('applying', onApplying);
       if (timer) clearInterval(timer);
     });
   });
