@@ -111,15 +111,17 @@ async function onDeploy(RED: NodeRedApi, flows: FlowNode[]): Promise<DeployResul
     }),
   });
   if (compiled.configNodes === 0) return result('none', 'no gkh config nodes in the flow: gateway config left as it is / в потоке нет узлов конфигурации gkh: конфигурация шлюза не изменена');
-  let resolved: GatewayConfig;
+  // Reference problems (a meter's bus node missing) first; the schema's own problems at other paths after.
+  const problems = [...compiled.problems];
+  let resolved: GatewayConfig | undefined;
   try {
-    if (compiled.problems.length > 0) throw Object.assign(new Error('references'), { problems: compiled.problems });
     resolved = validateConfig(compiled.candidate, base.dataDir);
   } catch (e) {
-    const problems = isGkhError(e, 'CONFIG_INVALID') ? (e.context.problems as SchemaProblem[]) : ((e as { problems?: SchemaProblem[] }).problems ?? []);
-    if (problems.length === 0) throw e;
-    return result('rejected', `config rejected, the running config stays / конфигурация отклонена, действует прежняя (${problems.length})`, problems);
+    if (!isGkhError(e, 'CONFIG_INVALID')) throw e;
+    const known = new Set(problems.map((p) => p.path));
+    problems.push(...(e.context.problems as SchemaProblem[]).filter((p) => !known.has(p.path)));
   }
+  if (problems.length > 0 || resolved === undefined) return result('rejected', `config rejected, the running config stays / конфигурация отклонена, действует прежняя (${problems.length})`, problems);
   if (!handle) return result('valid', 'config valid; no gateway runs in this Node-RED / конфигурация верна; шлюз в этом Node-RED не запущен');
   if (canonical(resolved) === canonical(handle.config)) return result('unchanged', 'gateway already runs this config / шлюз уже работает с этой конфигурацией');
   // The gateway applies a config between meter transactions, after the poll cycle in progress (a backfill
