@@ -1,7 +1,25 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildMonthlyReport, htmlToPdf, locateStore, readLogEntries, toCsv, toHtml } from '../edge/regime/index.js';
+import { buildMonthlyReport, htmlToPdf, locateStore, readLogEntries, toCsv, toHtml, type StoreDetector } from '../edge/regime/index.js';
+import { loadReceiverConfig } from '../receiver/config.js';
+import { gatewayDbFile } from '../receiver/store.js';
 import { int, str, UsageError, type Command } from './command.js';
+
+/**
+ * A receiver config (receiverId + gateways): the log of one gateway is `<dataDir>/gateways/<id>.db`.
+ * `--gateway` picks it; it may be left out when the receiver knows exactly one gateway.
+ */
+function receiverDetector(wanted: string | undefined): StoreDetector {
+  return (json, file) => {
+    if (typeof json.receiverId !== 'string' || !Array.isArray(json.gateways)) return undefined;
+    const cfg = loadReceiverConfig(file);
+    const ids = cfg.gateways.map((g) => g.id);
+    const gw = wanted ?? (ids.length === 1 ? ids[0] : undefined);
+    if (gw === undefined) throw new UsageError(`--gateway: this receiver keeps several gateways (${ids.join(', ')}); name one`);
+    if (!ids.includes(gw)) throw new UsageError(`--gateway: "${gw}" is not in ${file} (${ids.join(', ')})`);
+    return { db: gatewayDbFile(cfg.dataDir, gw), gatewayId: gw, kind: 'receiver' };
+  };
+}
 
 export const report: Command = {
   name: 'report',
@@ -52,7 +70,7 @@ Options:
     const out = str(values, 'out');
     if (format === 'pdf' && out === undefined) throw new UsageError('--format pdf needs --out FILE');
 
-    const loc = config !== undefined ? locateStore(config) : { db: resolve(dbFlag!), gatewayId: str(values, 'gateway'), kind: 'db' };
+    const loc = config !== undefined ? locateStore(config, [receiverDetector(str(values, 'gateway'))]) : { db: resolve(dbFlag!), gatewayId: str(values, 'gateway'), kind: 'db' };
     const gatewayId = str(values, 'gateway') ?? loc.gatewayId;
     const entries = readLogEntries(loc.db, gatewayId);
     const rep = buildMonthlyReport(entries, { meterId, system, month, ...(gatewayId !== undefined ? { gatewayId } : {}) });

@@ -9,6 +9,7 @@ import { StatusServer } from '../edge/status/index.js';
 import { startSync } from '../edge/sync/index.js';
 import type { DriverFactory, SyncFactory } from '../edge/gateway.js';
 import { str, UsageError, type Command } from './command.js';
+import { VERSION } from '../edge/version.js';
 
 /** Drivers from the profiles' factory; hours a meter's archive does not hold are logged (never invented). */
 export const driverFactory =
@@ -65,7 +66,7 @@ Options:
     const gw = await Gateway.start(cfg, { clock: clockFromEnv(), logger, drivers: driverFactory(logger), sync: syncFactory });
     let status: StatusServer | undefined;
     if (cfg.status.enabled) {
-      status = new StatusServer({ bind: cfg.status.bind, port: cfg.status.port, basicAuth: cfg.status.basicAuth, snapshot: () => gw.status(), health: () => gw.health() });
+      status = new StatusServer({ bind: cfg.status.bind, port: cfg.status.port, version: VERSION, basicAuth: cfg.status.basicAuth, snapshot: () => gw.status(), health: () => gw.health() });
       const port = await status.start();
       logger.info('status page', { url: `http://${cfg.status.bind === '0.0.0.0' ? '127.0.0.1' : cfg.status.bind}:${port}/` });
     }

@@ -11,6 +11,8 @@ import { simulateMbus } from './cmd-simulate.js';
 import { receiverCommands } from './cmd-receiver.js';
 import { simulateTsrv, simulateKarat, simulateIec62056 } from './cmd-simulate-archive.js';
 import { read } from './cmd-read.js';
+import { release } from './cmd-release.js';
+import { update } from './cmd-update.js';
 
 export const commands: Command[] = [
   run,
@@ -27,4 +29,6 @@ export const commands: Command[] = [
   simulateTsrv,
   simulateKarat,
   simulateIec62056,
+  update,
+  release,
 ];

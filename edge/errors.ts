@@ -1,7 +1,7 @@
 /**
  * One error class for the whole gateway, with a machine-readable code and context.
  * Callers branch on `code`, never on message text (after zwave-js `ZWaveError`).
- * Codes are grouped by module: FRAME_*, DRIVER_*, TRANSPORT_*, STORE_*, LOG_*, SYNC_*, CONFIG_*, REGIME_*, CLI_*.
+ * Codes are grouped by module: FRAME_*, DRIVER_*, TRANSPORT_*, STORE_*, LOG_*, SYNC_*, CONFIG_*, REGIME_*, UPDATE_*, CLI_*.
  */
 export type GkhErrorCode =
   // config
@@ -98,6 +98,19 @@ export type GkhErrorCode =
   | 'DRIVER_ADDRESS'
   | 'PROFILE_INVALID'
   | 'PROFILE_NOT_FOUND'
+  // update (edge/update): bundles, signatures, the updater
+  | 'UPDATE_TAR'
+  | 'UPDATE_BUNDLE'
+  | 'UPDATE_MANIFEST'
+  | 'UPDATE_SIGNATURE'
+  | 'UPDATE_KEY'
+  | 'UPDATE_PAYLOAD'
+  | 'UPDATE_PLATFORM'
+  | 'UPDATE_DOWNGRADE'
+  | 'UPDATE_LOCKED'
+  | 'UPDATE_STATE'
+  | 'UPDATE_SERVICE'
+  | 'UPDATE_ROLLBACK_FAILED'
   // cli
   | 'CLI_USAGE'
   | 'CLI_NOT_IMPLEMENTED'

@@ -156,3 +156,60 @@ describe('receiver config', () => {
     expect(() => validateReceiverConfig({ receiverId: 'x', dataDir: 'd', broker: { url: 'mqtt://x' }, gateways: [], gatways: [] })).toThrow(/\/gatways: expected a known key \(did you mean "gateways"\?\)/);
   });
 });
+
+describe('receiver verify', () => {
+  it('names the first bad index when a stored entry was changed behind its back', () => {
+    const r = newReceiver();
+    try {
+      expect(send(r, gw.batch(0, 15)).status).toBe('stored');
+      const db = r.gatewayDb('gw-1');
+      // Someone with write access to the file bypasses the append-only trigger.
+      db.exec('DROP TRIGGER log_entries_no_update');
+      const e = (db.prepare('SELECT entry FROM log_entries WHERE idx = 7').get() as { entry: Buffer }).entry;
+      db.prepare('UPDATE log_entries SET entry = ? WHERE idx = 7').run(Buffer.from(e.toString('utf8').replace('"system":1', '"system":2')));
+      const [v] = verifyStore(r.cfg);
+      expect(v).toMatchObject({ gateway: 'gw-1', ok: false, badIndex: 7 });
+      expect(v!.problem).toMatch(/entry 7: stored leaf hash [0-9a-f]{64}, entry hashes to [0-9a-f]{64}/);
+    } finally {
+      r.close();
+    }
+  });
+
+  it('names a checkpoint whose signature no longer verifies', () => {
+    const r = newReceiver();
+    try {
+      send(r, gw.batch(0, 10));
+      const db = r.gatewayDb('gw-1');
+      db.exec('DROP TRIGGER checkpoints_no_update');
+      db.prepare('UPDATE checkpoints SET note = ? WHERE size = 10').run(gw.checkpoints.get(10)!.note.replace(/ (\S)(\S+)\n$/, (_m, a: string, b: string) => ` ${a === 'A' ? 'B' : 'A'}${b}\n`));
+      const [v] = verifyStore(r.cfg);
+      expect(v).toMatchObject({ ok: false });
+      expect(v!.problem).toMatch(/^checkpoint 10: /);
+    } finally {
+      r.close();
+    }
+  });
+});
+
+describe('group commit', () => {
+  it('stores several batches in one transaction and keeps a bad one out', () => {
+    const r = newReceiver();
+    try {
+      const bad = gw.batch(10, 15, 2);
+      bad.entries[1] = bad.entries[1]!.replace('"system":1', '"system":3');
+      const res = r.handleMany([
+        { topic: T, payload: encode(gw.batch(0, 10, 1)) },
+        { topic: T, payload: encode(bad) },
+        { topic: T, payload: encode(gw.batch(10, 15, 3)) },
+        { topic: T, payload: encode(gw.batch(15, 20, 4)) },
+      ]);
+      expect(res.map((x) => x.status)).toEqual(['stored', 'rejected', 'stored', 'stored']);
+      expect(res[1]!.ack?.code).toBe('SYNC_ROOT_MISMATCH');
+      expect(res[3]!.ack?.size).toBe(20);
+      expect(verifyStore(r.cfg)).toEqual([{ gateway: 'gw-1', entries: 20, checkpoints: 3, ok: true }]);
+      expect(listRejections(r.rdb, 1)[0]).toMatchObject({ seq: 2, code: 'SYNC_ROOT_MISMATCH' });
+    } finally {
+      r.close();
+    }
+  });
+});

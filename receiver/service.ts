@@ -12,14 +12,16 @@ import { batchFilter, encode } from '../edge/sync/protocol.js';
 import type { ReceiverConfig } from './config.js';
 import { Receiver } from './receiver.js';
 
+/** Most batches committed together. */
+const MAX_GROUP = 16;
+
 /** Writes one log line (ISO time, then text) to a sink. */
 export type LogLine = (line: string) => void;
 
 export class ReceiverService {
   readonly receiver: Receiver;
   private client: MqttClient | undefined;
-  /** Messages are handled strictly one after another (the store is synchronous anyway). */
-  private queue: Promise<void> = Promise.resolve();
+  private readonly pending: { topic: string; payload: Buffer }[] = [];
 
   constructor(
     readonly cfg: ReceiverConfig,
@@ -53,8 +55,10 @@ export class ReceiverService {
     const filter = batchFilter(b.topicPrefix, b.shareGroup);
     const client = mqtt.connect(b.url, this.options());
     this.client = client;
-    client.on('message', (t, payload) => {
-      this.queue = this.queue.then(() => this.onMessage(client, t, payload));
+    client.on('message', (topic, payload) => {
+      // Batches that arrive together are handled together (group commit), in arrival order.
+      this.pending.push({ topic, payload });
+      if (this.pending.length === 1) setImmediate(() => this.flush(client));
     });
     client.on('error', (e) => this.out(`broker error: ${e.message}`));
     client.on('offline', () => this.out('broker offline; reconnecting'));
@@ -71,23 +75,28 @@ export class ReceiverService {
     });
   }
 
-  private async onMessage(client: MqttClient, t: string, payload: Buffer): Promise<void> {
-    let r;
+  private flush(client: MqttClient): void {
+    const items = this.pending.splice(0, MAX_GROUP);
+    if (this.pending.length > 0) setImmediate(() => this.flush(client));
+    let results;
     try {
-      r = this.receiver.handle(t, payload);
+      results = this.receiver.handleMany(items);
     } catch (e) {
-      // A store failure (disk full, I/O): nothing was committed; no ack, the gateway will resend.
-      this.out(`error handling ${t}: ${(e as Error).message}`);
+      // A store failure (disk full, I/O, lock timeout): nothing was committed; no ack, the gateway resends.
+      this.out(`error handling ${items.length} message(s): ${(e as Error).message}`);
       return;
     }
-    this.out(r.line);
-    if (r.ack && r.ackTopic) await client.publishAsync(r.ackTopic, encode(r.ack), { qos: 1 }).catch((e: Error) => this.out(`ack publish failed: ${e.message}`));
+    for (const r of results) {
+      this.out(r.line);
+      // Committed: publish without waiting for the broker's PUBACK (mqtt.js keeps the order; a lost
+      // ack only makes the gateway resend, answered as duplicate).
+      if (r.ack && r.ackTopic) client.publish(r.ackTopic, encode(r.ack), { qos: 1 }, (e) => e && this.out(`ack publish failed: ${e.message}`));
+    }
   }
 
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
-    await this.queue;
     if (c) await c.endAsync();
     this.receiver.close();
   }

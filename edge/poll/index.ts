@@ -3,4 +3,3 @@ export { Pipeline, type EvidenceSink, type VerdictHook, type PipelineOptions } f
 export { MeterPoller, CHUNK_HOURS, type MeterState, type PollerDeps } from './meter-poller.js';
 export { Scheduler, backoffMs, nextCycleAt } from './scheduler.js';
 export { samplesMigration } from './samples.js';
-export { hourlyEntry, eventEntry, iso, type Envelope } from './entries.js';

@@ -7,7 +7,7 @@ import type { EventBus, GatewayEvent } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { HourlyRecord } from '../drivers/types.js';
 import { insertEvent, insertReading, type Db } from '../store/index.js';
-import { eventEntry, hourlyEntry, type Envelope } from './entries.js';
+import { hourlyEntry, makeEntry, type EntryType } from '../log/index.js';
 
 /** What the pipeline needs of the evidence log: append inside the caller's transaction, checkpoint after. */
 export interface EvidenceSink {
@@ -50,7 +50,7 @@ export class Pipeline {
           skipped++;
           continue;
         }
-        const [idx] = this.log.append([hourlyEntry(this.opts.gatewayId, this.opts.timeZone, this.opts.clock.now(), r, meterClock)]);
+        const [idx] = this.log.append([hourlyEntry(this.opts.gatewayId, { ...r, meterClock }, this.opts.timeZone, this.opts.clock.now())]);
         insertReading(this.db, { ...r, meterClock: meterClock ?? null, logIndex: idx! });
         emitted.push({ kind: 'hourly', rec: r, idx: idx! });
         for (const ev of this.opts.verdicts?.(r) ?? []) events.push({ ev, idx: this.insertEventTx(ev) });
@@ -74,7 +74,7 @@ export class Pipeline {
   /** Logs an arbitrary entry body (config change, boot) as an event row too. */
   private insertEventTx(ev: GatewayEvent): number {
     const body: Record<string, unknown> = ev.meterId !== undefined ? { meterId: ev.meterId, ...ev.data } : { ...ev.data };
-    const entry: Envelope = eventEntry(this.opts.gatewayId, ev.at, ev.type, body);
+    const entry = makeEntry(ev.type as EntryType, this.opts.gatewayId, body, ev.at);
     const [idx] = this.log.append([entry]);
     insertEvent(this.db, { at: ev.at, type: ev.type, meterId: ev.meterId ?? null, data: ev.data, logIndex: idx! });
     return idx!;

@@ -70,7 +70,7 @@ export const gatewayConfigDetector: StoreDetector = (json, file) => {
 export const storeDetectors: StoreDetector[] = [gatewayConfigDetector];
 
 /** Finds the log store a config file points to; REPORT_CONFIG_KIND when no detector knows the file. */
-export function locateStore(file: string): StoreLocation {
+export function locateStore(file: string, extra: readonly StoreDetector[] = []): StoreLocation {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -78,7 +78,7 @@ export function locateStore(file: string): StoreLocation {
     throw new GkhError('CONFIG_READ', `cannot read config ${file}: ${(e as Error).message}`, { file }, { cause: e });
   }
   if (json && typeof json === 'object' && !Array.isArray(json)) {
-    for (const d of storeDetectors) {
+    for (const d of [...extra, ...storeDetectors]) {
       const loc = d(json as Record<string, unknown>, file);
       if (loc) return loc;
     }

@@ -16,6 +16,8 @@ export interface StatusServerOptions {
   basicAuth?: { username: string; passwordHash: string };
   /** Snapshot source, called per request. */
   snapshot: () => StatusSnapshot;
+  /** Version reported by /healthz. */
+  version: string;
   /** Health: null when healthy, else the reason (503). */
   health: () => string | null;
   refreshSeconds?: number;
@@ -80,8 +82,10 @@ export class StatusServer {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     try {
       if (path === '/healthz') {
+        // JSON with the running version: the updater's health gate checks it is the release it just installed.
         const why = this.o.health();
-        return why === null ? send(res, 200, 'text/plain; charset=utf-8', 'ok\n', head) : send(res, 503, 'text/plain; charset=utf-8', `${why}\n`, head);
+        const body = `${JSON.stringify(why === null ? { status: 'ok', version: this.o.version } : { status: 'unhealthy', version: this.o.version, reason: why })}\n`;
+        return send(res, why === null ? 200 : 503, 'application/json; charset=utf-8', body, head);
       }
       if (!authorized(req, this.o.basicAuth)) {
         res.setHeader('www-authenticate', 'Basic realm="opengkh", charset="UTF-8"');

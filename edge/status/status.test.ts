@@ -52,7 +52,7 @@ const auth = { username: 'tech', passwordHash: hashPassword('s3cret pass') };
 let healthy: string | null = null;
 
 beforeAll(async () => {
-  server = new StatusServer({ bind: '127.0.0.1', port: 0, basicAuth: auth, snapshot: snap, health: () => healthy });
+  server = new StatusServer({ bind: '127.0.0.1', port: 0, version: '9.9.9', basicAuth: auth, snapshot: snap, health: () => healthy });
   base = `http://127.0.0.1:${await server.start()}`;
 });
 afterAll(() => server.stop());
@@ -74,11 +74,13 @@ describe('status server', () => {
   });
 
   it('serves /healthz without credentials, 503 with the reason when unhealthy', async () => {
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ok = await fetch(`${base}/healthz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ok', version: '9.9.9' });
     healthy = 'store not open';
     const r = await fetch(`${base}/healthz`);
     expect(r.status).toBe(503);
-    expect(await r.text()).toContain('store not open');
+    expect(await r.json()).toEqual({ status: 'unhealthy', version: '9.9.9', reason: 'store not open' });
     healthy = null;
   });
 

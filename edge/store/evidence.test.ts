@@ -106,6 +106,48 @@ describe('EvidenceLog', () => {
     db.close();
   });
 
+  it('a rolled-back inner savepoint inside a committed outer transaction leaves no gap', () => {
+    const { db } = fresh();
+    const log = EvidenceLog.open(db, { gatewayId: 'tp-17', privateKey });
+    const idx = db.transaction(() => {
+      const a = log.append([hourly(0)]);
+      try {
+        db.transaction(() => {
+          log.append([hourly(1), hourly(2)]);
+          throw new Error('inner failure');
+        })();
+      } catch {
+        // the inner savepoint rolled back
+      }
+      const c = log.append([hourly(3)]);
+      return [...a, ...c];
+    })();
+    expect(idx).toEqual([0, 1]);
+    expect(log.size).toBe(2);
+    const bytes = log.entriesRange(0, 2);
+    expect(JSON.parse(bytes[1]!.toString())).toMatchObject({ body: { hourStart: '2026-01-01T03:00:00.000Z' } });
+    expect(log.root()).toEqual(treeRoot(bytes.map((b) => leafHash(b))));
+    expect(verifyEvidenceLog(db, [log.vkey]).ok).toBe(true);
+    db.close();
+  });
+
+  it('opened without the private key it reads and proves but refuses to append or sign', () => {
+    const { file, db } = fresh();
+    const log = EvidenceLog.open(db, { gatewayId: 'tp-17', privateKey });
+    log.append([hourly(0), hourly(1), hourly(2)]);
+    const cp = log.checkpoint();
+    const vkey = log.vkey;
+    db.close();
+    const ro = openDb(file, { readonly: true });
+    const r = EvidenceLog.open(ro, { gatewayId: 'tp-17', previousVkeys: [vkey] });
+    expect(r.vkey).toBe(vkey);
+    verifyInclusion(1, 3, leafHash(r.entriesRange(1, 2)[0]!), r.inclusionProof(1), cp.root);
+    expect(tamperCode(() => r.append([hourly(3)])).code).toBe('LOG_STATE');
+    expect(tamperCode(() => r.checkpoint()).code).toBe('LOG_STATE');
+    expect(tamperCode(() => EvidenceLog.open(ro, { gatewayId: 'tp-17' })).code).toBe('LOG_VKEY');
+    ro.close();
+  });
+
   it('rebuilds from disk on open and re-verifies the latest checkpoint', () => {
     const { file, db } = fresh();
     const log = EvidenceLog.open(db, { gatewayId: 'tp-17', privateKey });

@@ -293,12 +293,12 @@ export class EvidenceLog {
    * already has the current size, returns that one (one checkpoint per size).
    */
   checkpoint(): StoredCheckpoint {
+    if (!this.signer) throw new GkhError('LOG_STATE', 'this evidence log was opened without the signing key (read-only)');
     this.sync();
     const size = this.tree.size;
     const latest = this.latestCheckpoint();
     if (latest && latest.size === size) return latest;
     const root = this.tree.root();
-    if (!this.signer) throw new GkhError('LOG_STATE', 'this evidence log was opened without the signing key (read-only)');
     const note = signNote(formatCheckpoint({ origin: this.origin, size, root }), this.signer);
     const createdAt = this.now();
     this.st.insertCp.run(size, root, note, createdAt);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { freePort } from '../testing.js';
 
 /** Path of the mosquitto binary ($MOSQUITTO or /usr/sbin/mosquitto). */
@@ -35,19 +36,35 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** Options of a test broker. */
+export interface BrokerOptions {
+  /** Extra mosquitto.conf lines. */
+  extraConf?: string[];
+  /** TLS on the listener (PEM files); the URL becomes mqtts://. */
+  tls?: { ca: string; cert: string; key: string };
+  /** mosquitto_passwd file: anonymous clients are refused. */
+  passwordFile?: string;
+}
+
 /** Creates (and starts) a broker whose files live under `dir`. */
-export async function startBroker(dir: string, extraConf: string[] = []): Promise<Broker> {
+export async function startBroker(dir: string, opts: BrokerOptions = {}): Promise<Broker> {
+  const extraConf = opts.extraConf ?? [];
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
     [
+      // Started as root, mosquitto would drop to user "mosquitto" and could not read or write the
+      // test's private (0700) directory: stay the user who started it.
+      `user ${userInfo().username}`,
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(opts.tls ? [`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`] : []),
+      ...(opts.passwordFile ? ['allow_anonymous false', `password_file ${opts.passwordFile}`] : ['allow_anonymous true']),
       'persistence true',
       `persistence_location ${dir}/`,
-      'autosave_interval 1',
+      // Saved on SIGTERM anyway; a frequent autosave blocks mosquitto's single thread (with an fsync) every time.
+      'autosave_interval 1800',
       // Backlogs are drained in many batches; never drop queued QoS 1 messages of a persistent session.
       'max_queued_messages 0',
       'max_inflight_messages 0',
@@ -62,7 +79,7 @@ export async function startBroker(dir: string, extraConf: string[] = []): Promis
   let out = '';
   const b: Broker = {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     running: () => proc !== undefined && proc.exitCode === null && proc.signalCode === null,
     output: () => out,
     async start() {

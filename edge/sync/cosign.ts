@@ -9,6 +9,18 @@ import { parseNote, SIG_COSIGNATURE_V1, verifyNote } from '../log/note.js';
 import { formatVkey, parseVkey } from '../log/vkey.js';
 import { GkhError } from '../errors.js';
 
+const parsed = new Map<string, ReturnType<typeof parseVkey>>();
+/** parseVkey with a cache: a vkey string always parses to the same verifier (and key objects are costly). */
+function vkeyOf(vkey: string): ReturnType<typeof parseVkey> {
+  let k = parsed.get(vkey);
+  if (!k) {
+    k = parseVkey(vkey);
+    if (parsed.size > 1000) parsed.clear();
+    parsed.set(vkey, k);
+  }
+  return k;
+}
+
 /**
  * Verifies a gateway's signed checkpoint note with its registered verifier key (type 0x01) and
  * parses the body. The origin must equal the key name (edge/log: origin = key name = opengkh.org/gw/<id>).
@@ -18,7 +30,7 @@ export function verifyCheckpointNote(vkey: string, note: string): Checkpoint & {
   let text: string;
   let name: string;
   try {
-    const k = parseVkey(vkey);
+    const k = vkeyOf(vkey);
     name = k.name;
     ({ text } = verifyNote(note, [k.verifier]));
   } catch (e) {
@@ -49,7 +61,7 @@ export function cosignerVkey(name: string, publicRaw: Uint8Array): string {
  * receiver's vkey (type 0x04). Returns the cosignature time (unix seconds) and the checkpoint body.
  */
 export function verifyReceipt(vkey: string, note: string, line: string): { timestamp: number; body: string } {
-  const k = parseVkey(vkey);
+  const k = vkeyOf(vkey);
   if (k.type !== SIG_COSIGNATURE_V1) throw new GkhError('SYNC_VKEY', `receiver key ${k.name} has type 0x${k.type.toString(16).padStart(2, '0')}, expected 0x04 (cosignature/v1)`, { expected: 4, got: k.type });
   const { time } = verifyCosignatureLine(note, line, k.verifier);
   const body = note.includes('\n\n') ? parseNote(note).text : note;

@@ -110,7 +110,9 @@ export async function spawnReceiver(dir: string, config: string): Promise<Receiv
     });
   const start = () => {
     mark = r.lines.length;
-    const p = spawn(process.execPath, [bin, 'receiver', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // $OPENGKH_RX_NODE_ARGS: extra node flags for the receiver (e.g. --cpu-prof when profiling the benchmark).
+    const nodeArgs = (process.env.OPENGKH_RX_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const p = spawn(process.execPath, [...nodeArgs, bin, 'receiver', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     r.proc = p;
     let buf = '';
     const onData = (d: Buffer) => {

@@ -198,13 +198,18 @@ export const stateSchema = {
   },
 } as const;
 
-let validators: { batch: ValidateFunction; ack: ValidateFunction; state: ValidateFunction } | undefined;
-function getValidators() {
-  if (!validators) {
-    const ajv = makeAjv();
-    validators = { batch: ajv.compile(batchSchema), ack: ajv.compile(ackSchema), state: ajv.compile(stateSchema) };
+const schemas = { batch: batchSchema, ack: ackSchema, state: stateSchema } as const;
+let ajv: ReturnType<typeof makeAjv> | undefined;
+const validators = new Map<keyof typeof schemas, ValidateFunction>();
+/** Compiled on first use, one kind at a time (a gateway never needs the batch validator). */
+function validatorOf(kind: keyof typeof schemas): ValidateFunction {
+  let v = validators.get(kind);
+  if (!v) {
+    ajv ??= makeAjv();
+    v = ajv.compile(schemas[kind]);
+    validators.set(kind, v);
   }
-  return validators;
+  return v;
 }
 
 function decode<T>(kind: 'batch' | 'ack' | 'state', payload: Buffer | string): T {
@@ -214,7 +219,7 @@ function decode<T>(kind: 'batch' | 'ack' | 'state', payload: Buffer | string): T
   } catch (e) {
     throw new GkhError('SYNC_PAYLOAD', `${kind} payload is not JSON: ${(e as Error).message}`, { kind }, { cause: e });
   }
-  const validate = getValidators()[kind];
+  const validate = validatorOf(kind);
   if (!validate(data)) {
     const first = validate.errors?.[0];
     const where = first ? `${first.instancePath || '/'} ${first.message ?? first.keyword}` : 'invalid';

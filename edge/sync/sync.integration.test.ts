@@ -312,6 +312,11 @@ describe('the real receiver rejects what does not verify, logs why, and stores n
     }, 'rejected', 'SYNC_SIGNATURE'],
     ['a checkpoint that shrinks the log', () => ({ ...gw.batch(10, 20), checkpoints: [gw.checkpoints.get(5)!] }), 'rejected', 'SYNC_CHECKPOINT_SHRINK'],
     ['a replayed old batch', () => gw.batch(0, 10), 'duplicate', 'SYNC_DUPLICATE'],
+    ['a replayed old batch with an entry altered', () => {
+      const b = gw.batch(5, 10);
+      b.entries[1] = b.entries[1]!.replace('"unit":"MPa","value":0.62', '"unit":"MPa","value":0.52');
+      return b;
+    }, 'rejected', 'SYNC_FORK'],
   ] as const)('%s', async (_name, make, status, code) => {
     const b = make();
     const ack = await publish(b);

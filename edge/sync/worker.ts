@@ -256,8 +256,17 @@ export class SyncWorker extends EventEmitter {
       return;
     }
     const before = getCursor(this.o.db, this.id).ackedSize;
-    if (a.size > before && a.cosignature !== null) this.advance(a, before);
+    const ok = a.size > before && a.cosignature !== null ? this.advance(a, before) : true;
     const after = getCursor(this.o.db, this.id).ackedSize;
+    if (!ok) {
+      // A receipt that does not verify is no receipt: pause, then start again from the cursor.
+      if (current) {
+        this.pausedUntil = Date.now() + this.o.rejectBackoffMs;
+        this.resetWindow(after);
+      }
+      this.emit('ack', a);
+      return;
+    }
     if (current && !(a.status === 'stored' && a.size === current.to)) {
       // The receiver holds something other than what this batch assumed: resend from its real size.
       this.resetWindow(a.size);
@@ -270,17 +279,17 @@ export class SyncWorker extends EventEmitter {
   }
 
   /** Verifies the cosignature over our own checkpoint of `a.size`, moves the cursor, logs a receipt. */
-  private advance(a: AckPayload, before: number): void {
+  private advance(a: AckPayload, before: number): boolean {
     const cp = this.o.log.checkpointAt(a.size);
     if (!cp) {
       this.problem(new GkhError('SYNC_ACK', `ack size ${a.size} is not one of our checkpoint sizes; ignored`, { destination: this.id, size: a.size }));
-      return;
+      return false;
     }
     const pinKey = `sync.vkey.${this.id}`;
     const pinned = getMeta(this.o.db, pinKey);
     if (pinned !== undefined && pinned !== a.vkey) {
       this.problem(new GkhError('SYNC_VKEY', `ack signed by ${a.vkey}, but destination ${this.id} is pinned to ${pinned}; ignored`, { destination: this.id, expected: pinned, got: a.vkey }));
-      return;
+      return false;
     }
     let timestamp: number;
     let body: string;
@@ -288,7 +297,7 @@ export class SyncWorker extends EventEmitter {
       ({ timestamp, body } = verifyReceipt(a.vkey, cp.note, a.cosignature!));
     } catch (e) {
       this.problem(new GkhError('SYNC_COSIGNATURE', `cosignature for size ${a.size} does not verify: ${(e as Error).message}`, { destination: this.id, size: a.size }, { cause: e }));
-      return;
+      return false;
     }
     // Trust on first use: the first verified key is pinned for this destination.
     if (pinned === undefined) setMeta(this.o.db, pinKey, a.vkey);
@@ -307,5 +316,6 @@ export class SyncWorker extends EventEmitter {
       this.lastReceiptAt = now;
       this.o.log.appendReceipt({ destination: this.id, role: this.o.destination.role, size: a.size, checkpoint: body, cosignature: a.cosignature!, vkey: a.vkey, timestamp });
     }
+    return true;
   }
 }

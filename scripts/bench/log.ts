@@ -11,7 +11,7 @@
  */
 import * as crypto from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalBytes, hourlyEntry, verifyConsistency, verifyInclusion } from '../../edge/log/index.js';
@@ -79,17 +79,29 @@ export function main(total = 1_000_000, batch = 1000): void {
     // Append + hash + persist, one transaction and one signed checkpoint per batch.
     let appendMs = 0;
     let cpMs = 0;
+    let cpuUs = 0;
+    const load0 = loadavg()[0]!;
     for (let start = 0; start < total; start += batch) {
       const n = Math.min(batch, total - start);
       const entries = Array.from({ length: n }, (_, i) => sampleHourly(start + i)); // generation not timed
+      // The batch and its checkpoint commit together (one fsync), as the gateway and sync do.
       t = process.hrtime.bigint();
-      log.append(entries);
+      const c0 = process.cpuUsage();
+      db.transaction(() => {
+        log.append(entries);
+        const t1 = process.hrtime.bigint();
+        log.checkpoint();
+        cpMs += ms(t1);
+      })();
       appendMs += ms(t);
-      t = process.hrtime.bigint();
-      log.checkpoint();
-      cpMs += ms(t);
+      const c = process.cpuUsage(c0);
+      cpuUs += c.user + c.system;
     }
-    const rate = total / ((appendMs + cpMs) / 1000);
+    const load1 = loadavg()[0]!;
+    const rate = total / (appendMs / 1000);
+    // CPU time of this process inside the timed appends: on a shared, loaded machine wall time also
+    // measures the other processes. fsync waits are not CPU time, so this is an upper bound.
+    const cpuRate = total / (cpuUs / 1e6);
     const size = log.size;
     const root = log.root();
 
@@ -141,10 +153,11 @@ export function main(total = 1_000_000, batch = 1000): void {
     db2.close();
 
     const peerAppendRate = 1 / (1 / shaRate + 1 / canonRate);
-    console.log(`evidence log bench: ${fmt(total)} hourly entries, ${fmt(avgBytes)} bytes canonical each, batch ${fmt(batch)} (1 transaction + 1 signed checkpoint per batch), SQLite WAL synchronous=FULL`);
+    console.log(`evidence log bench: ${fmt(total)} hourly entries, ${fmt(avgBytes)} bytes canonical each, batch ${fmt(batch)} (batch + its signed checkpoint in 1 transaction), SQLite WAL synchronous=FULL`);
     console.log(`  raw SHA-256 (peer, same bytes):      ${fmt(shaRate)} entries/s (${fmt((shaRate * avgBytes) / 1e6, 1)} MB/s)`);
     console.log(`  RFC 8785 canonicalisation alone:     ${fmt(canonRate)} entries/s`);
-    console.log(`  append + hash + persist:             ${fmt(rate)} entries/s  (${fmt((appendMs + cpMs) / 1000, 1)} s; checkpoints ${fmt(cpMs, 0)} ms)  target ≥ 100,000: ${rate >= 100_000 ? 'MET' : 'NOT MET'}`);
+    console.log(`  append + hash + persist:             ${fmt(rate)} entries/s  (${fmt(appendMs / 1000, 1)} s, of which signing checkpoints ${fmt(cpMs, 0)} ms)  target ≥ 100,000: ${rate >= 100_000 ? 'MET' : 'NOT MET'}`);
+    console.log(`  same, per CPU-second spent in append (fsync waits excluded): ${fmt(cpuRate)} entries/s; load average ${fmt(load0, 1)} → ${fmt(load1, 1)} on ${cpus().length} cores`);
     console.log(`  ratio to raw SHA-256:                ${fmt(rate / shaRate, 3)}  (to SHA-256 + canonicalisation: ${fmt(rate / peerAppendRate, 3)})`);
     console.log(`  inclusion proof at ${fmt(size)}:       make ${fmt(inclMs * 1000, 0)} µs, verify ${fmt(inclVerMs * 1000, 0)} µs (${proofLen} hashes)`);
     console.log(`  consistency proof to ${fmt(size)}:     make ${fmt(consMs * 1000, 0)} µs, verify ${fmt(consVerMs * 1000, 0)} µs`);

@@ -10,7 +10,8 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeEntry } from '../../edge/log/entry.js';
@@ -22,6 +23,18 @@ import { hourlyBody } from '../../edge/sync/fixtures.js';
 import { spawnReceiver, writeReceiverConfig } from '../../edge/sync/harness.js';
 import { evidenceSyncLog } from '../../edge/sync/log-source.js';
 import { SyncWorker } from '../../edge/sync/worker.js';
+
+/** CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat (Linux). */
+function procCpuS(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
 
 /** mosquitto_pub -l of `file` (one message per line) into mosquitto_sub on the same broker; seconds. */
 async function rawPubSub(b: Broker, file: string, count: number): Promise<number> {
@@ -37,6 +50,10 @@ async function rawPubSub(b: Broker, file: string, count: number): Promise<number
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   pub.kill();
   return s;
+}
+
+function navigatorCpus(): number {
+  return availableParallelism();
 }
 
 export async function main(days = 30, meters = 32): Promise<void> {
@@ -80,6 +97,8 @@ export async function main(days = 30, meters = 32): Promise<void> {
       new SyncWorker({ gatewayId, destination: { id, role, url: b.url, topicPrefix: 'opengkh', protocolVersion: 5, batch: { maxEntries: 500, maxBytes: 262144, window: 4 } }, db, log: slog, pollMs: 100, receiptIntervalMs: 3_600_000 });
     const ws = [mk('uk', 'УК', ba), mk('rso', 'РСО', bb)];
     ws[0]!.on('batch', (p: Buffer) => payloads.push(p));
+    const rxCpu0 = rxs.map((r) => procCpuS(r.proc.pid));
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const done = ws.map((w) => new Promise<number>((res) => {
       const check = () => {
@@ -93,6 +112,9 @@ export async function main(days = 30, meters = 32): Promise<void> {
     ws.forEach((w) => w.start());
     const [sUk, sRso] = await Promise.all(done);
     const syncS = Math.max(sUk!, sRso!);
+    const gwCpu = process.cpuUsage(cpu0);
+    const rxCpu = rxs.map((r, i) => procCpuS(r.proc.pid) - rxCpu0[i]!);
+    const load = loadavg()[0]!;
     const st = ws.map((w) => w.status());
     await Promise.all(ws.map((w) => w.stop()));
 
@@ -112,6 +134,8 @@ export async function main(days = 30, meters = 32): Promise<void> {
     console.log(`sync bench: ${days} days × ${meters} meters = ${size} entries (${days * 24 * meters} hourly + ${events} events + ${days * 24} checkpoints), backlog built in ${buildS.toFixed(1)} s`);
     console.log(`  drain to 2 receivers (own mosquitto each, loopback, verify + store + cosign): ${syncS.toFixed(2)} s (uk ${sUk!.toFixed(2)} s, rso ${sRso!.toFixed(2)} s)`);
     console.log(`  ${Math.round(size / syncS)} entries/s per destination, ${Math.round((2 * size) / syncS)} entries/s delivered; ${st[0]!.batchesSent} batches, ${mb(bytes)} MB per destination`);
+    console.log(`  CPU during the drain: gateway ${((gwCpu.user + gwCpu.system) / 1e6).toFixed(2)} s, receivers ${rxCpu.map((x) => x.toFixed(2)).join(' s + ')} s; load average ${load.toFixed(1)} on ${navigatorCpus()} cores`);
+    console.log(`  CPU-time rate: ${Math.round(size / Math.max(...rxCpu))} entries per receiver CPU-second (verify + store + cosign), ${Math.round((2 * size) / ((gwCpu.user + gwCpu.system) / 1e6))} per gateway CPU-second (both workers); the rest of the wall time is waiting (fsync per batch on both sides, scheduling)`);
     console.log(`  mosquitto_pub -l → mosquitto_sub, same ${payloads.length} payloads (${mb(bytes)} MB) on both brokers in parallel, QoS 1: ${rawS.toFixed(2)} s (${mb((2 * bytes) / rawS)} MB/s)`);
     console.log(`  ratio sync throughput / mosquitto raw throughput for the same bytes: ${(rawS / syncS).toFixed(3)} (sync takes ${(syncS / rawS).toFixed(1)}× the broker's own time)`);
   } finally {

@@ -174,7 +174,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       },
       { id: 'karat-1', description: 'Карат-307', bus: 'rs485-2', protocol: 'karat', address: 2, profile: 'karat-307', poll: { hourlyOffsetMinutes: 2, archiveDepthHours: 24, currentIntervalSeconds: 5 } },
       { id: 'mbus-1', description: 'M-Bus heat meter (no archive: hours integrated)', bus: 'mbus-1', protocol: 'mbus', address: 1, poll: { hourlyOffsetMinutes: 0, currentIntervalSeconds: 5 } },
-      { id: 'optical-1', description: 'Landis+Gyr UH50 via optical head', bus: 'optical', protocol: 'iec62056', profile: 'landis-gyr-uh50', poll: { hourlyOffsetMinutes: 3, currentIntervalSeconds: 30 } },
+      { id: 'optical-1', description: 'Landis+Gyr UH50 via optical head', bus: 'optical', protocol: 'iec62056', profile: 'landis-uh50', poll: { hourlyOffsetMinutes: 3, currentIntervalSeconds: 30 } },
     ],
     regimeMaps: [
       {
