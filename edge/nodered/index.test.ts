@@ -63,7 +63,8 @@ describe('startNodeRed', () => {
   it('serves the editor only after login; a flow deployed through the admin API configures the gateway', async () => {
     const dir = tmp();
     const gw = new TestGateway({ gatewayId: 'gw-edit', timeZone: 'Europe/Moscow', dataDir: dir, buses: [], meters: [] });
-    running = await startNodeRed(gw, { dataDir: dir, keysDir: join(dir, 'keys'), bind: '127.0.0.1', port: 0, adminAuth: { username: 'installer', passwordHash: bcrypt.hashSync('монтажник-2026', 8) }, log });
+    const passwordHash = bcrypt.hashSync('монтажник-2026', 8);
+    running = await startNodeRed(gw, { dataDir: dir, keysDir: join(dir, 'keys'), bind: '127.0.0.1', port: 0, adminAuth: { username: 'installer', passwordHash }, log });
     const url = running.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/admin\/$/);
     for (const path of ['flows', 'nodes', 'settings/user', 'opengkh/deploy', 'opengkh/schema']) expect((await fetch(url + path, { headers: { 'Node-RED-API-Version': 'v2' } })).status, path).toBe(401);
@@ -99,6 +100,13 @@ describe('startNodeRed', () => {
     expect(gw.config.destinations[0]!.password).toBe('uk-broker-password');
     const result = (await (await fetch(`${url}opengkh/deploy`, { headers: auth })).json()) as { state: string };
     expect(result.state).toBe('applied');
+    // The gateway handle is a runtime setting only: the editor's settings and the flows API never carry it or its secrets.
+    for (const path of ['settings', 'flows']) {
+      const text = await (await fetch(url + path, { headers: auth })).text();
+      expect(text, path).not.toContain('opengkhGateway');
+      expect(text, path).not.toContain('uk-broker-password');
+      expect(text, path).not.toContain(passwordHash);
+    }
 
     // Flows in the data dir; credentials there encrypted with the secret from the keys dir.
     expect(existsSync(join(dir, 'node-red', 'flows.json'))).toBe(true);
