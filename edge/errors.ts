@@ -29,6 +29,12 @@ export type GkhErrorCode =
   | 'KEY_EXISTS'
   | 'KEY_READ'
   | 'KEY_INVALID'
+  // nodered
+  | 'NODERED_NO_AUTH'
+  | 'NODERED_AUTH_INVALID'
+  | 'NODERED_SECRET'
+  | 'NODERED_START'
+  | 'NODERED_RUNNING'
   // transports (edge/drivers/transport)
   | 'TRANSPORT_TIMEOUT'
   | 'TRANSPORT_READ_PENDING'
