@@ -6,6 +6,7 @@ import { Gateway, setTransportFactory } from '../edge/gateway.js';
 import { createLogger } from '../edge/logger.js';
 import { sdNotify, watchdogIntervalMs } from '../edge/notify.js';
 import { StatusServer } from '../edge/status/index.js';
+import { startNodeRedFromConfig } from '../edge/nodered/index.js';
 import { startSync } from '../edge/sync/index.js';
 import type { DriverFactory, SyncFactory } from '../edge/gateway.js';
 import { str, UsageError, type Command } from './command.js';
@@ -70,6 +71,8 @@ Options:
       const port = await status.start();
       logger.info('status page', { url: `http://${cfg.status.bind === '0.0.0.0' ? '127.0.0.1' : cfg.status.bind}:${port}/` });
     }
+    const editor = await startNodeRedFromConfig(gw, logger.child('nodered'));
+    if (editor) logger.info('Node-RED editor', { url: editor.url });
     await sdNotify(`READY=1\nSTATUS=polling ${cfg.meters.length} meters`);
     const wd = watchdogIntervalMs();
     const wdTimer = wd ? setInterval(() => void (gw.health() === null && sdNotify('WATCHDOG=1')), wd) : undefined;
@@ -83,6 +86,7 @@ Options:
     });
     if (wdTimer) clearInterval(wdTimer);
     await sdNotify('STOPPING=1');
+    await editor?.stop();
     await status?.stop();
     await gw.stop();
     io.err('opengkh run: stopped cleanly / остановлен');
