@@ -3,7 +3,7 @@
  * updater's health gate. Read-only (GET/HEAD only), bind address configurable, optional basic auth
  * (scrypt hash in the config; `/healthz` stays open so the health gate needs no credentials).
  */
-import { scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderHtml } from './html.js';
@@ -21,8 +21,11 @@ export interface StatusServerOptions {
   refreshSeconds?: number;
 }
 
-/** `scrypt$<salt b64>$<hash b64>` of a password (what `opengkh passwd` prints). */
-export function hashPassword(password: string, salt = Buffer.from(Array.from({ length: 16 }, () => Math.floor(Math.random() * 256)))): string {
+/**
+ * `scrypt$<salt b64>$<hash b64>` of a password (what `opengkh passwd` prints): scrypt N=16384, r=8, p=1
+ * (node defaults), 16-byte random salt from the CSPRNG, 32-byte key.
+ */
+export function hashPassword(password: string, salt: Buffer = randomBytes(16)): string {
   return `scrypt$${salt.toString('base64')}$${scryptSync(password, salt, 32).toString('base64')}`;
 }
 
