@@ -102,7 +102,8 @@ print(json.dumps(out))`;
       expect(await d.innerText()).toMatch(/подключено/);
     }
     const text = await page.locator('body').innerText();
-    for (const s of ['Приборы учёта', 'Meters', 'Получатели', 'Destinations', 'События', 'gateway.boot']) expect(text).toContain(s);
+    for (const s of ['Приборы учёта', 'Meters', 'Получатели', 'Destinations', 'События', 'Recent events', 'запуск шлюза']) expect(text).toContain(s);
+    expect(await page.locator('[data-type="gateway.boot"]').count()).toBeGreaterThan(0);
 
     // Nothing wider than the phone: no horizontal scrolling.
     const widths = await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]');
