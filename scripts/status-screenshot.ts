@@ -1,10 +1,11 @@
 /**
- * Makes docs/status-page.png: a demo-like stand (edge/status/stand.ts: four simulated meters, two
+ * Makes docs/status-page.png: a demo-like stand (edge/status/stand.ts: three simulated meters, four with --optical, two
  * mosquitto brokers with receivers, the real gateway on a scaled clock), a short story (the ТСРВ goes
  * silent for a few simulated hours and is backfilled; hot water runs cold at night), then the status page
  * in headless Chromium at a phone viewport.
  *
- *   npx tsc -p . && node dist/scripts/status-screenshot.js [--out docs/status-page.png] [--scale 1.5]
+ *   npx tsc -p . && node dist/scripts/status-screenshot.js [--out docs/status-page.png] [--scale 1]
+ *     [--optical]                     add the IEC 62056-21 meter (slow: 2.2 s wake-up per read)
  *     [--snapshot-out snap.json]      also save the /api/status snapshot that was rendered
  *   node dist/scripts/status-screenshot.js --from-snapshot snap.json --out x.png
  *                                     render a saved snapshot (no gateway; for work on html.ts)
@@ -46,9 +47,9 @@ export async function shoot(url: string, out: string, o: { scale: number; creden
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, scale: { type: 'string' }, 'snapshot-out': { type: 'string' }, 'from-snapshot': { type: 'string' } } });
+  const { values } = parseArgs({ options: { out: { type: 'string' }, scale: { type: 'string' }, optical: { type: 'boolean' }, 'snapshot-out': { type: 'string' }, 'from-snapshot': { type: 'string' } } });
   const out = resolve(values.out ?? 'docs/status-page.png');
-  const scale = Number(values.scale ?? 1.5);
+  const scale = Number(values.scale ?? 1);
   if (values['from-snapshot']) {
     const snap = JSON.parse(readFileSync(values['from-snapshot'], 'utf8')) as StatusSnapshot;
     const html = renderHtml(snap);
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'opengkh-status-shot-'));
     const hourSeconds = 3;
-    const stand = await startStand({ dir, hourSeconds, optical: true });
+    const stand = await startStand({ dir, hourSeconds, optical: values.optical === true });
     try {
       await stand.waitFor((s) => s.meters.every((m) => m.link === 'ok') && s.destinations.every((d) => d.connected && d.ackedSize > 0), 60_000);
       // The ТСРВ line is cut for ~3 simulated hours, then answers again (backfilled from its archive).
@@ -71,10 +72,11 @@ async function main(): Promise<void> {
       await stand.waitFor((s) => s.meters.find((m) => m.id === 'tsrv-1')?.link === 'lost', 60_000);
       await new Promise((r) => setTimeout(r, 3 * hourSeconds * 1000));
       stand.tsrvServer.faults.rules = [];
-      // Past 05:00 site time: the night's hot-water violation has been judged and has ended.
+      const restoredAt = stand.clock.now();
+      // Settled again: the gap is backfilled, both destinations have caught up.
       const snap = await stand.waitFor((s) => {
-        const h = Number(new Date(s.gateway.now).toLocaleString('en-GB', { timeZone: stand.timeZone, hour: '2-digit', hourCycle: 'h23' }));
-        return h >= 6 && h < 12 && s.meters.every((m) => m.link === 'ok') && s.destinations.every((d) => d.connected && d.backlogEntries < 5);
+        const t = s.meters.find((m) => m.id === 'tsrv-1');
+        return s.meters.every((m) => m.link === 'ok') && !!t?.systems.every((h) => h.lastHour !== undefined && Date.parse(h.lastHour) >= restoredAt - 3_600_000) && s.destinations.every((d) => d.connected && d.backlogEntries < 5);
       }, 90_000);
       if (values['snapshot-out']) writeFileSync(values['snapshot-out'], `${JSON.stringify(snap, null, 1)}\n`);
       await shoot(`${stand.base}/`, out, { scale, credentials: { username: stand.username, password: stand.password } });

@@ -109,6 +109,14 @@ print(json.dumps(out))`;
     const widths = await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]');
     const [scrollW, clientW] = widths as [number, number];
     expect(scrollW).toBeLessThanOrEqual(clientW);
+    // Readable: no text below 11 CSS px, nothing cut off inside a card.
+    const smallest = (await page.evaluate(
+      `Math.min(...[...document.querySelectorAll('body *')].filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())).map((e) => parseFloat(getComputedStyle(e).fontSize)))`,
+    )) as number;
+    expect(smallest).toBeGreaterThanOrEqual(11);
+    expect(smallest).toBeLessThan(14); // the measurement saw the small print (the English labels)
+    const clipped = (await page.evaluate(`[...document.querySelectorAll('.card *')].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible').length`)) as number;
+    expect(clipped).toBe(0);
 
     // No key material or password hash anywhere in the page.
     const html = await page.content();

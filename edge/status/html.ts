@@ -152,7 +152,7 @@ export function renderHtml(s: StatusSnapshot, refreshSeconds = 15): string {
     .map((e) => {
       const [ru, en, cls] = eventWords[e.type] ?? [e.type, e.type, ''];
       const summary = e.summary.length > 140 ? `${e.summary.slice(0, 139)}…` : e.summary;
-      return `<li class="${cls}" data-type="${esc(e.type)}"><time datetime="${esc(e.at)}">${esc(fmt(e.at))}</time> <b>${esc(ru)}</b> <span class="en">${esc(en)}</span>${e.meterId ? ` · <b>${esc(e.meterId)}</b>` : ''}${summary ? ` · <span class="sum" title="${esc(e.summary)}">${esc(summary)}</span>` : ''}</li>`;
+      return `<li class="${cls}" data-type="${esc(e.type)}"><time datetime="${esc(e.at)}">${esc(fmt(e.at))}</time> <b>${esc(ru)}</b> <span class="en">${esc(en)}</span>${e.meterId ? ` · <b>${esc(e.meterId)}</b>` : ''}${summary ? ` · <span class="sum" title="${esc(e.summary)}">${esc(summary).replace(/(\d) (s|h)\b/g, '$1&nbsp;$2').replace(/№ /g, '№&nbsp;')}</span>` : ''}</li>`;
     })
     .join('\n');
 
@@ -180,11 +180,11 @@ main{padding:6px 8px 16px;max-width:720px;margin:auto}
 .card.alarm{border-left-color:#dc2626}.card.plain{border-left-color:#9ca3af}
 h2{font-size:16px;margin:18px 4px 4px}h3{font-size:16px;margin:0 0 2px;display:flex;flex-wrap:wrap;gap:4px 8px;align-items:center}
 h3 small{font-weight:normal;color:#4b5563;font-size:13px}
-.en{color:#6b7280;font-size:.82em;font-weight:normal}
+.en{color:#6b7280;font-size:.88em;font-weight:normal}
 .desc{margin:0;font-size:14px}.muted{color:#4b5563;font-size:13px;margin:2px 0}
 .err{color:#991b1b;font-size:13px;margin:4px 0;background:#fef2f2;padding:4px 6px;border-radius:4px}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;background:#e5e7eb;font-size:12px;font-weight:normal;white-space:nowrap}
-.badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}.badge.warn{background:#fef3c7;color:#92400e}.badge .en{color:inherit;opacity:.75}
+.badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}.badge.warn{background:#fef3c7;color:#92400e}.badge .en{color:inherit;opacity:.75;font-size:1em}
 .kv{display:flex;flex-wrap:wrap;gap:0 14px;font-size:13px;margin:3px 0}
 .sys{border-top:1px solid #e5e7eb;margin-top:6px;padding-top:5px}.sys-h{font-size:14px}
 .values{display:flex;flex-wrap:wrap;gap:1px 12px;font-size:13px;font-variant-numeric:tabular-nums;color:#1f2937}.v b{color:#4b5563;font-weight:600}
