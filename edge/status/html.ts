@@ -190,7 +190,7 @@ h3 small{font-weight:normal;color:#4b5563;font-size:13px}
 .values{display:flex;flex-wrap:wrap;gap:1px 12px;font-size:13px;font-variant-numeric:tabular-nums;color:#1f2937}.v b{color:#4b5563;font-weight:600}
 .summary{display:flex;flex-wrap:wrap;gap:4px 8px;margin:8px 2px}
 dl{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr);gap:3px 10px;margin:0;font-size:13px}dt{color:#4b5563}dd{margin:0}
-dd.wide{grid-column:1/-1}code{font:12px/1.4 ui-monospace,"DejaVu Sans Mono",monospace}
+dt.wide,dd.wide{grid-column:1/-1}code{font:12px/1.4 ui-monospace,"DejaVu Sans Mono",monospace}
 ul.events{list-style:none;padding:0;margin:0;font-size:13px}ul.events li{padding:4px 0 4px 8px;border-bottom:1px solid #f0f0f0;border-left:3px solid #d1d5db}
 ul.events li.ok{border-left-color:#16a34a}ul.events li.bad{border-left-color:#dc2626}ul.events li.warn{border-left-color:#d97706}
 ul.events time{font-variant-numeric:tabular-nums;color:#374151}.sum{color:#374151}
@@ -209,7 +209,7 @@ ul.events time{font-variant-numeric:tabular-nums;color:#374151}.sum{color:#37415
 <dt>${t('диск свободно', 'disk free')}</dt><dd>${diskLow ? `<span class="badge bad">${disk}</span>` : disk}</dd>
 <dt>${t('база', 'store')}</dt><dd>${esc(bytes(g.storeBytes))}</dd>
 <dt>${t('журнал', 'evidence log')}</dt><dd>${esc(g.logSize)} ${t('записей', 'entries')}<br>${t('контр. точка', 'checkpoint')} ${ago(g.lastCheckpointAt)}</dd>
-<dt>${t('отпечаток ключа', 'key fingerprint')} <span class="en">SHA-256</span></dt><dd class="wide"><code>${esc(g.keyFingerprint)}</code></dd>
+<dt class="wide">${t('отпечаток ключа', 'key fingerprint')} <span class="en">(SHA-256)</span></dt><dd class="wide"><code>${esc(g.keyFingerprint)}</code></dd>
 </dl></section>
 <h2>${t('Приборы учёта', 'Meters')}</h2>
 ${meters || `<p class="muted">${t('нет приборов в конфигурации', 'no meters configured')}</p>`}
