@@ -105,6 +105,10 @@ print(json.dumps(out))`;
     for (const s of ['Приборы учёта', 'Meters', 'Получатели', 'Destinations', 'События', 'Recent events', 'запуск шлюза']) expect(text).toContain(s);
     expect(await page.locator('[data-type="gateway.boot"]').count()).toBeGreaterThan(0);
 
+    // The inline style applies under the page's CSP (no scripts, inline style only).
+    expect(resp?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(await page.evaluate(`getComputedStyle(document.querySelector('header')).backgroundColor`)).toBe('rgb(20, 83, 45)');
+
     // Nothing wider than the phone: no horizontal scrolling.
     const widths = await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]');
     const [scrollW, clientW] = widths as [number, number];

@@ -46,8 +46,18 @@ function authorized(req: IncomingMessage, auth: StatusServerOptions['basicAuth']
   return user === auth.username && checkPassword(rest.join(':'), auth.passwordHash);
 }
 
+/**
+ * The page needs nothing but its own inline style: a CSP without scripts means a flaw in escaping cannot
+ * run code; no framing (clickjacking), no referrer to other sites.
+ */
+const HTML_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
 function send(res: ServerResponse, code: number, type: string, body: string, head = false): void {
-  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body), ...(type.startsWith('text/html') ? HTML_HEADERS : {}) });
   res.end(head ? undefined : body);
 }
 

@@ -66,6 +66,8 @@ describe('status server', () => {
     const ok = await fetch(`${base}/`, { headers: basic('tech', 's3cret pass') });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toMatch(/text\/html/);
+    expect(ok.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(ok.headers.get('content-security-policy')).not.toMatch(/script-src/);
   });
 
   it('is read-only', async () => {
