@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtml } from './html.js';
 import { startStand, type Stand } from './stand.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -130,6 +131,25 @@ print(json.dumps(out))`;
     expect(html).not.toContain(keyBody.slice(0, 32));
     expect(html).not.toMatch(/PRIVATE KEY|scrypt\$/);
     expect(html).not.toMatch(/<script/i);
+
+    // A bad day rendered from the live snapshot: every alarm state and long strings still fit the phone.
+    const bad = await stand!.snapshot();
+    bad.gateway.ntpSynchronized = false;
+    bad.gateway.disk = { freeBytes: 1e8, totalBytes: 3.2e10 };
+    for (const m of bad.meters) {
+      m.link = 'lost';
+      m.lastError = { code: 'TRANSPORT_TIMEOUT', message: `tcp 127.0.0.1:65535: no reply within 1000 ms / нет ответа (3 tries; ${'x'.repeat(80)})`, at: bad.gateway.now };
+      for (const x of m.systems) x.verdicts = { t1: 'below', t2: 'above', P1: 'no-data' };
+    }
+    for (const d of bad.destinations) Object.assign(d, { connected: false, backlogEntries: 123456, backlogHours: 720 });
+    bad.events.unshift({ at: bad.gateway.now, type: 'comm.lost', meterId: 'tsrv-1', summary: 'E'.repeat(300) });
+    const alarm = await ctx.newPage();
+    await alarm.setContent(renderHtml(bad), { waitUntil: 'load' });
+    expect(await alarm.locator('.card.alarm').count()).toBe(bad.meters.length + bad.destinations.length);
+    const [badScroll, badClient] = (await alarm.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]')) as [number, number];
+    expect(badScroll).toBeLessThanOrEqual(badClient);
+    await alarm.screenshot({ path: join(dir, 'status-phone-alarm.png'), fullPage: true });
+    await alarm.close();
 
     const shot = join(dir, 'status-phone.png');
     await page.screenshot({ path: shot, fullPage: true });

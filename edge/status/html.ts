@@ -183,7 +183,7 @@ h3 small{font-weight:normal;color:#4b5563;font-size:13px}
 .en{color:#6b7280;font-size:.88em;font-weight:normal}
 .desc{margin:0;font-size:14px}.muted{color:#4b5563;font-size:13px;margin:2px 0}
 .err{color:#991b1b;font-size:13px;margin:4px 0;background:#fef2f2;padding:4px 6px;border-radius:4px}
-.badge{display:inline-block;padding:1px 7px;border-radius:10px;background:#e5e7eb;font-size:12px;font-weight:normal;white-space:nowrap}
+.badge{display:inline-block;padding:1px 7px;border-radius:10px;background:#e5e7eb;font-size:12px;font-weight:normal}
 .badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}.badge.warn{background:#fef3c7;color:#92400e}.badge .en{color:inherit;opacity:.75;font-size:1em}
 .kv{display:flex;flex-wrap:wrap;gap:0 14px;font-size:13px;margin:3px 0}
 .sys{border-top:1px solid #e5e7eb;margin-top:6px;padding-top:5px}.sys-h{font-size:14px}
