@@ -12,7 +12,7 @@ export function esc(s: unknown): string {
 }
 
 /** "Русский <span class=en>English</span>". */
-const t = (ru: string, en: string) => `${esc(ru)} <span class="en">${esc(en)}</span>`;
+const t = (ru: string, en: string) => `${esc(ru)} <span class="en" lang="en">${esc(en)}</span>`;
 
 /** Formats ISO instants as "dd.mm hh:mm" (or with year and seconds) in the gateway's zone. */
 function timeFormat(timeZone: string): (iso: string, long?: boolean) => string {
@@ -42,7 +42,7 @@ function bytes(n: number): string {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
 }
 
-const badge = (cls: '' | 'ok' | 'bad' | 'warn', ru: string, en: string) => `<span class="badge ${cls}">${esc(ru)} <span class="en">${esc(en)}</span></span>`;
+const badge = (cls: '' | 'ok' | 'bad' | 'warn', ru: string, en: string) => `<span class="badge ${cls}">${esc(ru)} <span class="en" lang="en">${esc(en)}</span></span>`;
 
 const linkBadge: Record<MeterStatus['link'], string> = {
   ok: badge('ok', 'связь есть', 'online'),
@@ -110,7 +110,7 @@ export function renderHtml(s: StatusSnapshot, refreshSeconds = 15): string {
           const verdicts = Object.entries(x.verdicts ?? {})
             .map(([p, v]) => {
               const [ru, en, cls] = verdictWords[v] ?? [v, v, 'warn'];
-              return `<span class="badge ${cls}">${esc(p)}: ${esc(ru)} <span class="en">${esc(en)}</span></span>`;
+              return `<span class="badge ${cls}">${esc(p)}: ${esc(ru)} <span class="en" lang="en">${esc(en)}</span></span>`;
             })
             .join(' ');
           const values = bySystem.get(x.system);
@@ -152,7 +152,7 @@ export function renderHtml(s: StatusSnapshot, refreshSeconds = 15): string {
     .map((e) => {
       const [ru, en, cls] = eventWords[e.type] ?? [e.type, e.type, ''];
       const summary = e.summary.length > 140 ? `${e.summary.slice(0, 139)}…` : e.summary;
-      return `<li class="${cls}" data-type="${esc(e.type)}"><time datetime="${esc(e.at)}">${esc(fmt(e.at))}</time> <b>${esc(ru)}</b> <span class="en">${esc(en)}</span>${e.meterId ? ` · <b>${esc(e.meterId)}</b>` : ''}${summary ? ` · <span class="sum" title="${esc(e.summary)}">${esc(summary).replace(/(\d) (s|h)\b/g, '$1&nbsp;$2').replace(/№ /g, '№&nbsp;')}</span>` : ''}</li>`;
+      return `<li class="${cls}" data-type="${esc(e.type)}"><time datetime="${esc(e.at)}">${esc(fmt(e.at))}</time> <b>${esc(ru)}</b> <span class="en" lang="en">${esc(en)}</span>${e.meterId ? ` · <b>${esc(e.meterId)}</b>` : ''}${summary ? ` · <span class="sum" title="${esc(e.summary)}">${esc(summary).replace(/(\d) (s|h)\b/g, '$1&nbsp;$2').replace(/№ /g, '№&nbsp;')}</span>` : ''}</li>`;
     })
     .join('\n');
 
@@ -209,7 +209,7 @@ ul.events time{font-variant-numeric:tabular-nums;color:#374151}.sum{color:#37415
 <dt>${t('диск свободно', 'disk free')}</dt><dd>${diskLow ? `<span class="badge bad">${disk}</span>` : disk}</dd>
 <dt>${t('база', 'store')}</dt><dd>${esc(bytes(g.storeBytes))}</dd>
 <dt>${t('журнал', 'evidence log')}</dt><dd>${esc(g.logSize)} ${t('записей', 'entries')}<br>${t('контр. точка', 'checkpoint')} ${ago(g.lastCheckpointAt)}</dd>
-<dt class="wide">${t('отпечаток ключа', 'key fingerprint')} <span class="en">(SHA-256)</span></dt><dd class="wide"><code>${esc(g.keyFingerprint)}</code></dd>
+<dt class="wide">${t('отпечаток ключа', 'key fingerprint')} <span class="en" lang="en">(SHA-256)</span></dt><dd class="wide"><code>${esc(g.keyFingerprint)}</code></dd>
 </dl></section>
 <h2>${t('Приборы учёта', 'Meters')}</h2>
 ${meters || `<p class="muted">${t('нет приборов в конфигурации', 'no meters configured')}</p>`}
