@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { configCheck } from './cmd-config.js';
 import { keygen } from './cmd-keygen.js';
+import { passwd } from './cmd-passwd.js';
 import { logCommands } from './cmd-log.js';
 import { run } from './cmd-run.js';
 import { demo } from './cmd-demo.js';
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   configCheck,
   keygen,
   read,
+  passwd,
   report,
   ...logCommands,
   ...receiverCommands,

@@ -1,55 +1,81 @@
 /** Prometheus text exposition format 0.0.4 of the status snapshot. */
 import type { StatusSnapshot } from './types.js';
 
+/** One metric family: name, type, labels and help (also the source of docs/status.md's table). */
+export interface MetricFamily {
+  name: string;
+  type: 'counter' | 'gauge';
+  labels: readonly string[];
+  help: string;
+  /** Samples of this family in a snapshot: [label values in `labels` order, value]. */
+  samples(s: StatusSnapshot): [(string | number)[], number][];
+}
+
+/** Every family `/metrics` exposes, in output order. Counters end in `_total` (OpenMetrics naming). */
+export const METRICS: readonly MetricFamily[] = [
+  { name: 'opengkh_info', type: 'gauge', labels: ['gateway', 'version'], help: 'Gateway identity (value 1).', samples: (s) => [[[s.gateway.id, s.gateway.version], 1]] },
+  { name: 'opengkh_uptime_seconds', type: 'gauge', labels: [], help: 'Seconds since the runtime started.', samples: (s) => [[[], s.gateway.uptimeSeconds]] },
+  { name: 'opengkh_polls_total', type: 'counter', labels: ['meter'], help: 'Poll attempts per meter.', samples: (s) => s.meters.map((m) => [[m.id], m.polls]) },
+  {
+    name: 'opengkh_poll_errors_total',
+    type: 'counter',
+    labels: ['meter', 'code'],
+    help: 'Failed polls per meter and error code.',
+    samples: (s) => s.meters.flatMap((m) => Object.entries(m.errors).map(([code, n]): [(string | number)[], number] => [[m.id, code], n])),
+  },
+  { name: 'opengkh_meter_up', type: 'gauge', labels: ['meter'], help: '1 when the meter answered its last poll.', samples: (s) => s.meters.map((m) => [[m.id], m.link === 'ok' ? 1 : 0]) },
+  {
+    name: 'opengkh_meter_last_hour_timestamp_seconds',
+    type: 'gauge',
+    labels: ['meter', 'system'],
+    help: 'Start of the newest stored hour, unix seconds.',
+    samples: (s) => s.meters.flatMap((m) => m.systems.filter((x) => x.lastHour).map((x): [(string | number)[], number] => [[m.id, x.system], Date.parse(x.lastHour!) / 1000])),
+  },
+  {
+    name: 'opengkh_meter_stored_hours',
+    type: 'gauge',
+    labels: ['meter', 'system'],
+    help: 'Hourly records stored per meter and heat system.',
+    samples: (s) => s.meters.flatMap((m) => m.systems.map((x): [(string | number)[], number] => [[m.id, x.system], x.storedHours])),
+  },
+  {
+    name: 'opengkh_meter_clock_drift_seconds',
+    type: 'gauge',
+    labels: ['meter'],
+    help: 'Meter clock minus gateway clock.',
+    samples: (s) => s.meters.filter((m) => m.clockDriftSeconds !== undefined).map((m) => [[m.id], m.clockDriftSeconds!]),
+  },
+  { name: 'opengkh_destination_connected', type: 'gauge', labels: ['destination', 'role'], help: '1 when the destination broker connection is up.', samples: (s) => s.destinations.map((d) => [[d.id, d.role], d.connected ? 1 : 0]) },
+  { name: 'opengkh_destination_backlog_entries', type: 'gauge', labels: ['destination', 'role'], help: 'Log entries not yet acknowledged by the destination.', samples: (s) => s.destinations.map((d) => [[d.id, d.role], d.backlogEntries]) },
+  { name: 'opengkh_destination_backlog_hours', type: 'gauge', labels: ['destination', 'role'], help: 'Hours from the oldest unacknowledged hourly record to now.', samples: (s) => s.destinations.map((d) => [[d.id, d.role], d.backlogHours]) },
+  { name: 'opengkh_destination_acked_size', type: 'gauge', labels: ['destination', 'role'], help: 'Log size acknowledged by the destination.', samples: (s) => s.destinations.map((d) => [[d.id, d.role], d.ackedSize]) },
+  {
+    name: 'opengkh_destination_last_ack_timestamp_seconds',
+    type: 'gauge',
+    labels: ['destination', 'role'],
+    help: 'Time of the last application ack, unix seconds.',
+    samples: (s) => s.destinations.filter((d) => d.lastAckAt).map((d) => [[d.id, d.role], Date.parse(d.lastAckAt!) / 1000]),
+  },
+  { name: 'opengkh_log_size', type: 'gauge', labels: [], help: 'Entries in the evidence log.', samples: (s) => [[[], s.gateway.logSize]] },
+  { name: 'opengkh_store_bytes', type: 'gauge', labels: [], help: 'Size of the SQLite database files.', samples: (s) => [[[], s.gateway.storeBytes]] },
+  { name: 'opengkh_disk_free_bytes', type: 'gauge', labels: [], help: 'Free bytes on the data filesystem (absent when unknown).', samples: (s) => (s.gateway.disk ? [[[], s.gateway.disk.freeBytes]] : []) },
+];
+
 function label(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-class Out {
-  lines: string[] = [];
-  family(name: string, type: 'counter' | 'gauge', help: string) {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  }
-  sample(name: string, labels: Record<string, string | number>, value: number) {
-    const l = Object.entries(labels)
-      .map(([k, v]) => `${k}="${label(String(v))}"`)
-      .join(',');
-    this.lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
-  }
-}
-
-/** Renders `/metrics`. Counters end in `_total` (OpenMetrics naming). */
+/** Renders `/metrics`: HELP and TYPE for every family, then its samples. */
 export function renderMetrics(s: StatusSnapshot): string {
-  const o = new Out();
-  o.family('opengkh_info', 'gauge', 'Gateway identity (value 1).');
-  o.sample('opengkh_info', { gateway: s.gateway.id, version: s.gateway.version }, 1);
-  o.family('opengkh_uptime_seconds', 'gauge', 'Seconds since the runtime started.');
-  o.sample('opengkh_uptime_seconds', {}, s.gateway.uptimeSeconds);
-  o.family('opengkh_polls_total', 'counter', 'Poll attempts per meter.');
-  for (const m of s.meters) o.sample('opengkh_polls_total', { meter: m.id }, m.polls);
-  o.family('opengkh_poll_errors_total', 'counter', 'Failed polls per meter and error code.');
-  for (const m of s.meters) for (const [code, n] of Object.entries(m.errors)) o.sample('opengkh_poll_errors_total', { meter: m.id, code }, n);
-  o.family('opengkh_meter_up', 'gauge', '1 when the meter answered its last poll.');
-  for (const m of s.meters) o.sample('opengkh_meter_up', { meter: m.id }, m.link === 'ok' ? 1 : 0);
-  o.family('opengkh_meter_last_hour_timestamp_seconds', 'gauge', 'Start of the newest stored hour, unix seconds.');
-  for (const m of s.meters) for (const x of m.systems) if (x.lastHour) o.sample('opengkh_meter_last_hour_timestamp_seconds', { meter: m.id, system: x.system }, Date.parse(x.lastHour) / 1000);
-  o.family('opengkh_meter_stored_hours', 'gauge', 'Hourly records stored per meter and heat system.');
-  for (const m of s.meters) for (const x of m.systems) o.sample('opengkh_meter_stored_hours', { meter: m.id, system: x.system }, x.storedHours);
-  o.family('opengkh_meter_clock_drift_seconds', 'gauge', 'Meter clock minus gateway clock.');
-  for (const m of s.meters) if (m.clockDriftSeconds !== undefined) o.sample('opengkh_meter_clock_drift_seconds', { meter: m.id }, m.clockDriftSeconds);
-  o.family('opengkh_destination_connected', 'gauge', '1 when the destination broker connection is up.');
-  for (const d of s.destinations) o.sample('opengkh_destination_connected', { destination: d.id, role: d.role }, d.connected ? 1 : 0);
-  o.family('opengkh_destination_backlog_entries', 'gauge', 'Log entries not yet acknowledged by the destination.');
-  for (const d of s.destinations) o.sample('opengkh_destination_backlog_entries', { destination: d.id, role: d.role }, d.backlogEntries);
-  o.family('opengkh_destination_acked_size', 'gauge', 'Log size acknowledged by the destination.');
-  for (const d of s.destinations) o.sample('opengkh_destination_acked_size', { destination: d.id, role: d.role }, d.ackedSize);
-  o.family('opengkh_log_size', 'gauge', 'Entries in the evidence log.');
-  o.sample('opengkh_log_size', {}, s.gateway.logSize);
-  o.family('opengkh_store_bytes', 'gauge', 'Size of the SQLite database files.');
-  o.sample('opengkh_store_bytes', {}, s.gateway.storeBytes);
-  if (s.gateway.disk) {
-    o.family('opengkh_disk_free_bytes', 'gauge', 'Free bytes on the data filesystem.');
-    o.sample('opengkh_disk_free_bytes', {}, s.gateway.disk.freeBytes);
+  const lines: string[] = [];
+  for (const f of METRICS) {
+    const samples = f.samples(s);
+    if (samples.length === 0 && f.name === 'opengkh_disk_free_bytes') continue;
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+    for (const [values, v] of samples) {
+      const l = f.labels.map((k, i) => `${k}="${label(String(values[i]))}"`).join(',');
+      lines.push(`${f.name}${l ? `{${l}}` : ''} ${Number.isFinite(v) ? v : 'NaN'}`);
+    }
   }
-  return `${o.lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
 }

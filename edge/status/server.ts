@@ -3,7 +3,7 @@
  * updater's health gate. Read-only (GET/HEAD only), bind address configurable, optional basic auth
  * (scrypt hash in the config; `/healthz` stays open so the health gate needs no credentials).
  */
-import { scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderHtml } from './html.js';
@@ -23,8 +23,11 @@ export interface StatusServerOptions {
   refreshSeconds?: number;
 }
 
-/** `scrypt$<salt b64>$<hash b64>` of a password (what `opengkh passwd` prints). */
-export function hashPassword(password: string, salt = Buffer.from(Array.from({ length: 16 }, () => Math.floor(Math.random() * 256)))): string {
+/**
+ * `scrypt$<salt b64>$<hash b64>` of a password (what `opengkh passwd` prints): scrypt N=16384, r=8, p=1
+ * (node defaults), 16-byte random salt from the CSPRNG, 32-byte key.
+ */
+export function hashPassword(password: string, salt: Buffer = randomBytes(16)): string {
   return `scrypt$${salt.toString('base64')}$${scryptSync(password, salt, 32).toString('base64')}`;
 }
 
@@ -45,8 +48,18 @@ function authorized(req: IncomingMessage, auth: StatusServerOptions['basicAuth']
   return user === auth.username && checkPassword(rest.join(':'), auth.passwordHash);
 }
 
+/**
+ * The page needs nothing but its own inline style: a CSP without scripts means a flaw in escaping cannot
+ * run code; no framing (clickjacking), no referrer to other sites.
+ */
+const HTML_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
 function send(res: ServerResponse, code: number, type: string, body: string, head = false): void {
-  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body), ...(type.startsWith('text/html') ? HTML_HEADERS : {}) });
   res.end(head ? undefined : body);
 }
 

@@ -66,6 +66,8 @@ describe('status server', () => {
     const ok = await fetch(`${base}/`, { headers: basic('tech', 's3cret pass') });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toMatch(/text\/html/);
+    expect(ok.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(ok.headers.get('content-security-policy')).not.toMatch(/script-src/);
   });
 
   it('is read-only', async () => {
@@ -112,9 +114,23 @@ print(json.dumps(out))`;
 describe('status page HTML', () => {
   const html = renderHtml(snap());
   it('shows meters, destinations and events in Russian and English', () => {
-    for (const s of ['tsrv-1', 'Приборы учёта', 'Meters', 'Получатели', 'РСО', 'нет соединения', '234', 'comm.lost', '71.25 °C', 'Asia/Yekaterinburg']) expect(html).toContain(s);
+    for (const s of ['tsrv-1', 'Приборы учёта', 'Meters', 'Получатели', 'РСО', 'нет соединения', '234', 'data-type="comm.lost"', 'нет связи', '71.25&nbsp;°C', 'Asia/Yekaterinburg']) expect(html).toContain(s);
     expect(html).toContain('<meta http-equiv="refresh"');
     expect(html).toContain('name="viewport"');
+  });
+  it('shows times in the gateway time zone, verdicts in words, values grouped per heat system', () => {
+    // lastHour 2026-11-28T00:00Z is 05:00 in Asia/Yekaterinburg (UTC+5).
+    expect(html).toContain('<time datetime="2026-11-28T00:00:00.000Z">28.11 05:00</time>');
+    expect(html).toContain('28.11.2026 06:02:05');
+    expect(html).toContain('t2: выше нормы');
+    expect(html).toMatch(/<div class="sys" data-system="1">[\s\S]*t1<\/b> 71\.25/);
+  });
+  it('shows an instant ahead of the gateway clock as a time, never a negative age', () => {
+    const s = snap();
+    s.destinations[0]!.lastAckAt = '2026-11-28T03:00:00.000Z';
+    const h = renderHtml(s);
+    expect(h).toContain('<time datetime="2026-11-28T03:00:00.000Z">28.11 08:00</time>');
+    expect(h).not.toMatch(/>-\d+ (с|мин|ч)/);
   });
   it('escapes every dynamic string', () => {
     expect(html).not.toContain('<lenina>');
