@@ -23,8 +23,8 @@ export const driverFactory =
     });
 
 /** Starts the sync workers and logs what they report (bad acks, rejections, broker errors). */
-export const syncFactory: SyncFactory = ({ cfg, db, log, logger }) =>
-  startSync(cfg, db, log).map((w) => {
+export const syncFactory: SyncFactory = ({ cfg, db, log, logger, clock }) =>
+  startSync(cfg, db, log, { clock: () => clock.now() }).map((w) => {
     // A broker that is down fails every reconnect: say so once per outage, not once a second.
     let said = new Set<string>();
     w.on('problem', (e: Error & { code?: string }) => {

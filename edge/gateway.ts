@@ -328,8 +328,11 @@ function summarize(type: string, d: Record<string, unknown>): string {
   switch (type) {
     case 'comm.lost':
       return `${String(d.code ?? '')} ${String(d.message ?? '')}`.trim();
-    case 'regime.verdict':
-      return `ТС${String(d.system)} ${String(d.param)}: ${String(d.from ?? '—')} → ${String(d.to)} (${String(d.measured ?? '—')} / ${String(d.expected ?? '—')})`;
+    case 'regime.verdict': {
+      const word: Record<string, string> = { ok: 'норма / ok', below: 'ниже / below', above: 'выше / above', 'no-data': 'нет данных / no data' };
+      const w = (v: unknown) => (v === null || v === undefined ? '—' : (word[String(v)] ?? String(v)));
+      return `ТС${String(d.system)} ${String(d.param)}: ${w(d.from)} → ${w(d.to)} (${String(d.measured ?? '—')} / ${String(d.expected ?? '—')})`;
+    }
     case 'clock.drift':
       return `${String(d.driftSeconds)} s`;
     case 'meter.identity':

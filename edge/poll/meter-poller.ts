@@ -122,9 +122,10 @@ export class MeterPoller {
 
   /** Integrated mode: sample cumulative registers for the current boundary, derive the closed hour. */
   private async sampleBoundary(): Promise<void> {
+    // The sample stands for the boundary at which the read began (a slow optical readout may end later).
+    const boundary = this.closedUntil();
     const cur = await this.d.queue.run(() => this.d.driver.readCurrent());
     this.state.current = cur;
-    const boundary = this.closedUntil();
     const recs: HourlyRecord[] = [];
     for (const sys of cur.systems) {
       if (!this.meter.heatSystems.some((h) => h.system === sys.system)) continue;

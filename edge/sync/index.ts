@@ -22,7 +22,7 @@ export { verifyCheckpointNote, verifyReceipt, cosignCheckpoint, cosignerVkey } f
  * checkpointing; `stop()` each on shutdown.
  */
 export function startSync(cfg: GatewayConfig, db: Db, log: EvidenceLog, opts: Partial<Omit<WorkerOptions, 'gatewayId' | 'destination' | 'db' | 'log'>> = {}): SyncWorker[] {
-  const slog = evidenceSyncLog(log, db, cfg.gatewayId);
+  const slog = evidenceSyncLog(log, db, cfg.gatewayId, opts.clock);
   const abs = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : dataPath(cfg, p));
   return cfg.destinations.map((d) => {
     const destination = { ...d, passwordFile: abs(d.passwordFile), tls: d.tls && { ...d.tls, ca: abs(d.tls.ca), cert: abs(d.tls.cert), key: abs(d.tls.key) } };

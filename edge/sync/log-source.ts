@@ -9,7 +9,7 @@ import type { Receipt, SyncLog } from './types.js';
 const wire = (c: StoredCheckpoint): WireCheckpoint => ({ size: c.size, note: c.note, createdAt: c.createdAt });
 
 /** Adapts an EvidenceLog for the sync workers. */
-export function evidenceSyncLog(log: EvidenceLog, db: Db, gatewayId: string): SyncLog {
+export function evidenceSyncLog(log: EvidenceLog, db: Db, gatewayId: string, now: () => number = Date.now): SyncLog {
   const checkpointedSize = () => log.latestCheckpoint()?.size ?? 0;
   return {
     checkpointedSize,
@@ -29,7 +29,7 @@ export function evidenceSyncLog(log: EvidenceLog, db: Db, gatewayId: string): Sy
       const body: CosignatureBody = { destination: r.destination, size: r.size, root: parseCheckpoint(r.checkpoint).root.toString('base64'), line: r.cosignature, time: r.timestamp };
       // Built from a verified ack by typed code: the entry schema holds by construction (validating
       // here would compile every entry schema in the gateway just for receipts).
-      const entry = makeEntry('cosignature', gatewayId, body);
+      const entry = makeEntry('cosignature', gatewayId, body, now());
       // The receipt and the checkpoint covering it commit together.
       return db.transaction(() => {
         const [idx] = log.append([entry]);

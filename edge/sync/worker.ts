@@ -31,6 +31,8 @@ export interface WorkerOptions {
   rejectBackoffMs?: number;
   /** Log a receipt at most this often while a backlog drains (always when caught up). Default 60000. */
   receiptIntervalMs?: number;
+  /** Gateway clock (unix ms) for recorded times: ack time, state payloads. Default Date.now. */
+  clock?: () => number;
   /** MQTT reconnect period. Default 1000. */
   reconnectMs?: number;
 }
@@ -80,7 +82,7 @@ export class SyncWorker extends EventEmitter {
 
   constructor(opts: WorkerOptions) {
     super();
-    this.o = { pollMs: 1000, ackTimeoutMs: 30_000, rejectBackoffMs: 30_000, receiptIntervalMs: 60_000, reconnectMs: 1000, ...opts };
+    this.o = { pollMs: 1000, ackTimeoutMs: 30_000, rejectBackoffMs: 30_000, receiptIntervalMs: 60_000, reconnectMs: 1000, clock: Date.now, ...opts };
     const d = opts.destination;
     this.id = d.id;
     this.topics = { batch: topic(d.topicPrefix, opts.gatewayId, 'batch'), ack: topic(d.topicPrefix, opts.gatewayId, 'ack'), state: topic(d.topicPrefix, opts.gatewayId, 'state') };
@@ -96,7 +98,7 @@ export class SyncWorker extends EventEmitter {
 
   private mqttOptions(): IClientOptions {
     const d = this.o.destination;
-    const will: StatePayload = { v: PROTOCOL_VERSION, kind: 'state', gw: this.o.gatewayId, state: 'offline', at: Date.now() };
+    const will: StatePayload = { v: PROTOCOL_VERSION, kind: 'state', gw: this.o.gatewayId, state: 'offline', at: this.o.clock() };
     const opts: IClientOptions = {
       protocolVersion: d.protocolVersion,
       clientId: d.clientId ?? `opengkh-${this.o.gatewayId}-${d.id}`,
@@ -129,7 +131,7 @@ export class SyncWorker extends EventEmitter {
     this.client = client;
     client.on('connect', () => {
       this.st.connected = true;
-      const online: StatePayload = { v: PROTOCOL_VERSION, kind: 'state', gw: this.o.gatewayId, state: 'online', at: Date.now(), size: this.o.log.checkpointedSize() };
+      const online: StatePayload = { v: PROTOCOL_VERSION, kind: 'state', gw: this.o.gatewayId, state: 'online', at: this.o.clock(), size: this.o.log.checkpointedSize() };
       client.publish(this.topics.state, encode(online), { qos: 1, retain: true });
       client.subscribe(this.topics.ack, { qos: 1 }, (err) => {
         if (err) this.problem(new GkhError('SYNC_BROKER', `subscribe ${this.topics.ack} failed: ${err.message}`, { destination: this.id }));
@@ -170,7 +172,7 @@ export class SyncWorker extends EventEmitter {
     this.client = undefined;
     if (!c) return;
     if (c.connected) {
-      const off: StatePayload = { v: PROTOCOL_VERSION, kind: 'state', gw: this.o.gatewayId, state: 'offline', at: Date.now() };
+      const off: StatePayload = { v: PROTOCOL_VERSION, kind: 'state', gw: this.o.gatewayId, state: 'offline', at: this.o.clock() };
       await c.publishAsync(this.topics.state, encode(off), { qos: 1, retain: true }).catch(() => undefined);
     }
     await c.endAsync();
@@ -303,9 +305,11 @@ export class SyncWorker extends EventEmitter {
     // Trust on first use: the first verified key is pinned for this destination.
     if (pinned === undefined) setMeta(this.o.db, pinKey, a.vkey);
     const now = Date.now();
-    setCursor(this.o.db, this.id, a.size, a.cosignature, now);
+    // Recorded on the gateway clock (simulated in the demo and tests); intervals stay on real time.
+    const ackedAt = this.o.clock();
+    setCursor(this.o.db, this.id, a.size, a.cosignature, ackedAt);
     this.st.ackedSize = a.size;
-    this.st.lastAckAt = now;
+    this.st.lastAckAt = ackedAt;
     // Receipts travel in the log to the other parties. Only for ranges holding data (a receipt for
     // receipts would echo forever), at most every receiptIntervalMs while draining, always when caught up.
     let hasData = false;

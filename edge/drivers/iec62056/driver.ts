@@ -145,7 +145,7 @@ export class IecDriver implements MeterDriver {
       ds.parts.forEach((p, i) => {
         if ((p.unit ?? '') !== d.unit) throw new GkhError('FRAME_FIELD', `readout ${d.id}: unit "${p.unit ?? ''}", the profile expects "${d.unit}"`, { id: d.id, expected: d.unit, got: p.unit });
         if (!/^-?\d+(\.\d+)?$/.test(p.value)) throw new GkhError('FRAME_FIELD', `readout ${d.id}: "${p.value}" is not a number`, { id: d.id, got: p.value });
-        vals[keys[i]!] = { value: Number(p.value), unit: d.unit };
+        vals[keys[i]!] = { value: Number(p.value), unit: unitName(d.unit) };
       });
       bySystem.set(d.system, vals);
     }
@@ -156,4 +156,14 @@ export class IecDriver implements MeterDriver {
   readHourly(): Promise<HourlyRecord[]> {
     return Promise.reject(new GkhError('DRIVER_NO_ARCHIVE', `${this.o.profile.model}: the IEC 62056-21 data readout has no hourly archive; hourly values come from cumulative registers read at hour boundaries`, { profile: this.o.profile.name }));
   }
+}
+
+/**
+ * Readout unit strings as the meter sends them (ASCII: `m3`, `m3ph`, `C`) → the unit names every
+ * other driver reports (`m³`, `m³/h`, `°C`), so records from all meters compare and report alike.
+ */
+const UNIT_NAMES: Readonly<Record<string, string>> = { m3: 'm³', m3ph: 'm³/h', 'm3/h': 'm³/h', C: '°C', K: 'K', MWh: 'MWh', kWh: 'kWh', GJ: 'GJ', Gcal: 'Gcal', kW: 'kW', h: 'h', bar: 'bar', MPa: 'MPa' };
+
+export function unitName(wire: string): string {
+  return UNIT_NAMES[wire] ?? wire;
 }

@@ -42,11 +42,11 @@ describe('IEC 62056-21 optical readout over a socat pty (300 → 9600 7E1)', () 
         system: 1,
         values: {
           Q: { value: num(/^6\.8\(([\d.]+)\*MWh\)/m), unit: 'MWh' },
-          V1: { value: num(/6\.26\(([\d.]+)\*m3\)/), unit: 'm3' },
+          V1: { value: num(/6\.26\(([\d.]+)\*m3\)/), unit: 'm³' },
           hoursNormal: { value: num(/6\.31\((\d+)\*h\)/), unit: 'h' },
-          G1: { value: num(/6\.33\(([\d.]+)\*m3ph\)/), unit: 'm3ph' },
-          t1: { value: num(/9\.4\(([\d.]+)\*C&/), unit: 'C' },
-          t2: { value: num(/9\.4\([\d.]+\*C&([\d.]+)\*C\)/), unit: 'C' },
+          G1: { value: num(/6\.33\(([\d.]+)\*m3ph\)/), unit: 'm³/h' },
+          t1: { value: num(/9\.4\(([\d.]+)\*C&/), unit: '°C' },
+          t2: { value: num(/9\.4\([\d.]+\*C&([\d.]+)\*C\)/), unit: '°C' },
         },
       },
     ]);
