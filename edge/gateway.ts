@@ -74,6 +74,7 @@ export class Gateway implements GatewayHandle {
   private pipeline!: Pipeline;
   private regime!: RegimeHook;
   private stopped = false;
+  private wakeAttached = false;
 
   private constructor(
     public config: GatewayConfig,
@@ -143,6 +144,8 @@ export class Gateway implements GatewayHandle {
   private startSync(): void {
     if (!this.opts.sync) return;
     this.workers = this.opts.sync({ cfg: this.config, db: this.db, log: this.log, key: this.key, bus: this.bus, clock: this.clock, logger: this.logger.child('sync') });
+    if (this.wakeAttached) return;
+    this.wakeAttached = true;
     const wake = () => this.workers.forEach((w) => w.notify?.());
     this.bus.on('hourly', wake);
     this.bus.on('event', wake);
@@ -213,7 +216,13 @@ export class Gateway implements GatewayHandle {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
     this.pollers.clear();
+    const destinationsChanged = canonicalize(next.destinations) !== canonicalize(this.config.destinations);
     this.config = next;
+    if (destinationsChanged) {
+      await Promise.allSettled(this.workers.map((w) => w.stop()));
+      this.workers = [];
+      this.startSync();
+    }
     this.regime = new RegimeHook(next, this.db, () => this.clock.now());
     this.pipeline = new Pipeline(this.db, this.log, { gatewayId: next.gatewayId, timeZone: next.timeZone, clock: this.clock, bus: this.bus, verdicts: this.regime.verdicts });
     this.logConfigIfChanged();

@@ -60,15 +60,18 @@ export class MeterPoller {
     if (lost === 'lost') this.state.link = 'lost';
   }
 
-  /** One hourly cycle. Never throws: failures are counted, logged and turned into events. */
-  async cycle(): Promise<void> {
+  /**
+   * One hourly cycle. Never throws: failures are counted, logged and turned into events. `signal`
+   * stops a long backfill between bus transactions (shutdown, new config); what was read is stored.
+   */
+  async cycle(signal?: AbortSignal): Promise<void> {
     this.state.polls++;
     try {
       const id = await this.d.queue.run(() => this.d.driver.identify());
       this.onIdentity(id);
       if (this.state.mode !== 'integrated') {
         try {
-          await this.readArchive(id.meterClock);
+          await this.readArchive(id.meterClock, signal);
           this.state.mode = 'archive';
         } catch (e) {
           if (!isGkhError(e, 'DRIVER_NO_ARCHIVE')) throw e;
@@ -99,7 +102,7 @@ export class MeterPoller {
     return Math.floor(this.d.clock.now() / 1000 / HOUR) * HOUR;
   }
 
-  private async readArchive(meterClock?: number): Promise<void> {
+  private async readArchive(meterClock?: number, signal?: AbortSignal): Promise<void> {
     const until = this.closedUntil();
     const depthStart = until - this.meter.poll.archiveDepthHours * HOUR;
     const systems = this.meter.heatSystems.map((h) => h.system);
@@ -108,7 +111,7 @@ export class MeterPoller {
       return Math.max(depthStart, last === undefined ? depthStart : last + HOUR);
     });
     let from = Math.min(...starts);
-    while (from < until) {
+    while (from < until && !signal?.aborted) {
       const to = Math.min(until, from + CHUNK_HOURS * HOUR);
       const recs: HourlyRecord[] = await this.d.queue.run(() => this.d.driver.readHourly(from, to));
       // The poller, not the driver, names the meter: records are filed under the configured id.

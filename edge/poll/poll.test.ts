@@ -155,3 +155,24 @@ describe('schedule', () => {
     expect([1, 2, 3, 10].map(backoffMs)).toEqual([5000, 10000, 20000, 300000]);
   });
 });
+
+describe('stopping a backfill', () => {
+  it('stops between bus transactions when aborted, keeping what was read', async () => {
+    const s = setup('abort');
+    const meter = new ArchiveMeter(s.clock);
+    const ac = new AbortController();
+    const orig = meter.readHourly.bind(meter);
+    meter.readHourly = async (from: number, to: number) => {
+      const r = await orig(from, to);
+      ac.abort(); // shutdown arrives during the first chunk
+      return r;
+    };
+    const p = s.mk(s.cfg.meters[0]!, meter);
+    await p.cycle(ac.signal);
+    expect(meter.calls).toHaveLength(1);
+    expect(countReadings(s.db, 'm1')).toBe(24 * 2);
+    // The next cycle resumes from the last stored hour.
+    await p.cycle();
+    expect(countReadings(s.db, 'm1')).toBe(72 * 2);
+  });
+});

@@ -50,7 +50,7 @@ export class Scheduler {
 
   private async hourlyLoop(p: MeterPoller): Promise<void> {
     while (!this.abort.signal.aborted) {
-      await p.cycle();
+      await p.cycle(this.abort.signal);
       if (this.abort.signal.aborted) return;
       const next = nextCycleAt(this.clock.now(), p.meter.poll.hourlyOffsetMinutes);
       let delay = this.clock.realDelayUntil(next);
