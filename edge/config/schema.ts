@@ -203,7 +203,7 @@ export const gatewayConfigSchema = {
           required: ['username', 'passwordHash'],
           properties: {
             username: { type: 'string', minLength: 1 },
-            passwordHash: { type: 'string', minLength: 1, description: 'bcrypt hash as Node-RED adminAuth expects.' },
+            passwordHash: { type: 'string', pattern: '^\\$2[aby]\\$\\d{2}\\$[./A-Za-z0-9]{53}$', description: 'bcrypt hash as Node-RED adminAuth expects (`npx node-red admin hash-pw`).' },
           },
         },
       },
