@@ -58,8 +58,8 @@ const PLAN = {
   silentTo: 10.5, // ТСРВ silent for 6 simulated hours
   rsoDownFrom: 13.5,
   rsoUpAt: 31.5, // РСО broker stopped for 18 simulated hours (the gateway restart falls inside)
-  killAt: 19.5,
-  restartAt: 25.5, // gateway dead for 6 simulated hours
+  killAt: 19 + 2.5 / 60, // 30 simulated s after the hourly cycle began: likely inside a bus transaction or the store's
+  restartAt: 25.5, // gateway dead for ~6.5 simulated hours
   lastHour: 48, // run until the hour base+48h is stored for every series: 2 days after the initial backfill
 };
 const SERIES = [
@@ -164,25 +164,22 @@ function ro(file: string): Database.Database | undefined {
 const gwDbFile = () => join(gwConfig.dataDir, 'gateway.db');
 const rxDbFile = (dataDir: string) => join(dataDir, 'gateways', `${GW}.db`);
 
-function logSize(file: string): number {
+/** Rows of a query, or [] while the database or its tables do not exist yet (the writer is starting). */
+function query<T>(file: string, sql: string, ...params: unknown[]): T[] {
   const db = ro(file);
-  if (!db) return 0;
+  if (!db) return [];
   try {
-    return (db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries').get() as { n: number }).n;
-  } catch {
-    return 0; // migrations not run yet
+    return db.prepare(sql).all(...params) as T[];
+  } catch (e) {
+    if (/no such table/.test((e as Error).message)) return [];
+    throw e;
   }
 }
+const logSize = (file: string) => query<{ n: number }>(file, 'SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries')[0]?.n ?? 0;
 /** Newest stored hour (unix s) of a series at the gateway, or -Infinity. */
-function lastHour(meter: string, system: number): number {
-  const r = ro(gwDbFile())?.prepare('SELECT MAX(hour_start) AS h FROM readings WHERE meter_id = ? AND system = ?').get(meter, system) as { h: number | null } | undefined;
-  return r?.h ?? -Infinity;
-}
+const lastHour = (meter: string, system: number) => query<{ h: number | null }>(gwDbFile(), 'SELECT MAX(hour_start) AS h FROM readings WHERE meter_id = ? AND system = ?', meter, system)[0]?.h ?? -Infinity;
 const allStoredThrough = (hours: number) => SERIES.every((s) => lastHour(s.meter, s.system) * 1000 >= at(hours));
-function cursors(): Record<string, number> {
-  const rows = (ro(gwDbFile())?.prepare('SELECT destination, acked_size FROM cursors').all() ?? []) as { destination: string; acked_size: number }[];
-  return Object.fromEntries(rows.map((r) => [r.destination, r.acked_size]));
-}
+const cursors = (): Record<string, number> => Object.fromEntries(query<{ destination: string; acked_size: number }>(gwDbFile(), 'SELECT destination, acked_size FROM cursors').map((r) => [r.destination, r.acked_size]));
 
 /** Polls `cond` every 100 ms until true; throws with `what()` (diagnostics) after `timeoutMs`. */
 async function waitUntil(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -212,6 +209,8 @@ interface Entry {
   body: Record<string, unknown>;
 }
 const rec = {
+  /** The scenario ran to the end (the checks below need its records). */
+  completed: false,
   phases: [] as string[],
   /** Newest stored hour of each series just before the SIGKILL (unix s). */
   beforeKill: {} as Record<string, number>,
@@ -301,6 +300,8 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
     let gw = startGateway(env);
     // Initial backfill: a day of archive for every series, up to the hour the gateway started in at least.
     const startHour = Math.floor(spawnedAt / HOUR) * HOUR;
+    // Its database is observed once the store is open and migrated.
+    await lineOf(gw, /"gateway started"/, 30_000);
     await waitUntil(() => SERIES.every((s) => lastHour(s.meter, s.system) * 1000 >= startHour - HOUR), 30_000, () => 'the initial backfill');
     base = Math.ceil(clock.now() / HOUR) * HOUR;
     mark('initial backfill stored');
@@ -317,7 +318,7 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
     mark('РСО broker stopped');
 
     await untilSim(at(PLAN.killAt));
-    await waitUntil(() => allStoredThrough(PLAN.killAt - 2), 15_000, () => 'the hours before the kill');
+    await waitUntil(() => allStoredThrough(PLAN.killAt - 2.5), 15_000, () => 'the hours before the kill');
     gw.proc.kill('SIGKILL');
     rec.killed = await gw.exited;
     for (const s of SERIES) rec.beforeKill[`${s.meter}|${s.system}`] = lastHour(s.meter, s.system);
@@ -393,11 +394,13 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
     }
     mark('archives re-read');
 
+    rec.completed = true;
     expect(rec.killed.signal).toBe('SIGKILL');
     expect(rec.stopped).toEqual({ code: 0, signal: null, clean: true });
   }, 150_000);
 
   it('every simulator hour is present exactly once per meter/system, equal to the meter archive', () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
     const hourly = rec.entries.filter((e) => e.type === 'hourly');
     expect(hourly.length).toBe(rec.readings.length);
     for (const s of SERIES) {
@@ -444,6 +447,7 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
   });
 
   it('hours missed while the gateway was killed are backfilled from the archive after the restart', () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
     const boots = rec.entries.filter((e) => e.type === 'gateway.boot');
     expect(boots.length).toBe(2);
     const restartAt = Date.parse(boots[1]!.at);
@@ -458,7 +462,14 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
     }
   });
 
+  it('the gateway processes printed no warning of node and no error line', () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
+    const bad = gateways.flatMap((g) => g.lines.filter((l) => /Warning|"level":"error"/.test(l)).map((l) => `${g.name}: ${l}`));
+    expect(bad).toEqual([]);
+  });
+
   it('the ТСРВ silent for 6 simulated hours: comm lost, restored, and its hours backfilled', () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
     const ev = (type: string) => rec.entries.filter((e) => e.type === type && e.body.meterId === 'tsrv-1' && Date.parse(e.at) >= at(PLAN.silentFrom) && Date.parse(e.at) < at(PLAN.silentTo + 2));
     const lost = ev('comm.lost');
     const restored = ev('comm.restored');
@@ -475,6 +486,7 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
   });
 
   it('the РСО destination offline for 18 simulated hours caught up', () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
     // At the broker's restart РСО was behind while УК kept up.
     expect(rec.rsoBehindAtRestart.rso).toBeLessThan(rec.rsoBehindAtRestart.gateway - 20);
     expect(rec.rsoBehindAtRestart.uk).toBeGreaterThan(rec.rsoBehindAtRestart.rso);
@@ -485,6 +497,7 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
   });
 
   it('both receivers hold byte-identical log entries equal to the gateway’s', () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
     const n = rec.rows.gateway.length;
     expect(n).toBeGreaterThan(200);
     for (const side of ['uk', 'rso'] as const) {
@@ -499,6 +512,7 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
   });
 
   it('opengkh log verify (gateway) and opengkh receiver verify (both receivers) pass', async () => {
+    expect(rec.completed, 'the scenario run above completed').toBe(true);
     const [lv, uk, rso] = await Promise.all([cli(['log', 'verify', '--config', gwConfigFile]), cli(['receiver', 'verify', '--config', rxConfigs.uk]), cli(['receiver', 'verify', '--config', rxConfigs.rso])]);
     expect(lv.code, lv.out).toBe(0);
     for (const r of [uk, rso]) {
