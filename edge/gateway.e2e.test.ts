@@ -334,20 +334,25 @@ describe.sequential('gateway end to end: real CLI, simulators, mosquitto, severa
 
     await waitUntil(() => allStoredThrough(PLAN.lastHour), 60_000, () => `hour +${PLAN.lastHour} of every series (newest: ${SERIES.map((s) => new Date(lastHour(s.meter, s.system) * 1000).toISOString()).join(', ')})`);
     mark(`hour +${PLAN.lastHour} stored`);
-    // Quiesce: with every meter silent the log stops growing (comm.lost once, then nothing), so both
-    // destinations can catch up to the very last entry, receipts included.
+    // Quiesce: with every meter silent the log stops growing once each meter's comm.lost is logged (then
+    // nothing: failed polls of a lost meter add no entry), so both destinations can catch up to the very
+    // last entry, receipts included, and the SIGTERM below appends nothing they lack.
+    const silencedAt = logSize(gwDbFile());
     tsrvServer.faults.rules = [{ kind: 'silent', every: 1 }];
     karatServer.faults.rules = [{ kind: 'silent', every: 1 }];
+    const lostSince = () =>
+      query<{ m: string }>(gwDbFile(), "SELECT DISTINCT json_extract(entry, '$.body.meterId') AS m FROM log_entries WHERE idx >= ? AND json_extract(entry, '$.type') = 'comm.lost'", silencedAt).length;
     let stable = { size: -1, since: Date.now() };
     await waitUntil(
       () => {
+        if (lostSince() < gwConfig.meters.length) return false;
         const size = logSize(gwDbFile());
         if (size !== stable.size) stable = { size, since: Date.now() };
         const c = cursors();
         return Date.now() - stable.since > 1500 && c.uk === size && c.rso === size && logSize(rxDbFile(rxData.uk)) === size && logSize(rxDbFile(rxData.rso)) === size;
       },
       30_000,
-      () => `convergence: gateway ${logSize(gwDbFile())}, cursors ${JSON.stringify(cursors())}, УК ${logSize(rxDbFile(rxData.uk))}, РСО ${logSize(rxDbFile(rxData.rso))}`,
+      () => `convergence: meters lost ${lostSince()}/${gwConfig.meters.length}, gateway ${logSize(gwDbFile())}, cursors ${JSON.stringify(cursors())}, УК ${logSize(rxDbFile(rxData.uk))}, РСО ${logSize(rxDbFile(rxData.rso))}`,
     );
     mark('both receivers caught up');
 
