@@ -7,7 +7,7 @@
  *
  * On a scaled clock (OPENGKH_CLOCK, one simulated hour per HOUR_REAL_MS real ms) the gateway backfills a
  * day of archive, then runs two more simulated days during which: the ТСРВ goes silent for 6 hours, the
- * РСО broker is stopped for 18 hours, and the gateway is killed with SIGKILL and restarted 6 hours later.
+ * РСО broker is stopped for 18 hours, and the gateway is killed with SIGKILL (inside an hourly cycle) and restarted ~6.5 hours later.
  * At the end the meters go silent (so the log stops growing), both receivers catch up, the gateway is
  * stopped with SIGTERM, and the test checks: every hour of every meter/system exactly once and equal to
  * the meter's archive read again through the driver; backfill after the kill and after the silence;
