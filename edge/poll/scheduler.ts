@@ -70,13 +70,17 @@ export class Scheduler {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (this.abort.signal.aborted) return resolve();
+      const signal = this.abort.signal;
+      if (signal.aborted) return resolve();
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
+        // A sleep that ends by its timer must take its listener off: the signal lives as long as the
+        // scheduler, and one listener per sleep would pile up (hourly + current-value loops, for months).
+        signal.removeEventListener('abort', done);
         resolve();
       }
-      this.abort.signal.addEventListener('abort', done, { once: true });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 }
