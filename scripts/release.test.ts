@@ -40,6 +40,11 @@ describe('release staging', () => {
     expect(existsSync(join(st, 'dist/cli/main.js'))).toBe(true);
     expect(existsSync(join(st, 'dist/edge/update/updater.js'))).toBe(true);
     expect(existsSync(join(st, 'bin/opengkh.js'))).toBe(true);
+    // Run-time data beside the code: device profiles, the Node-RED node set, flows.
+    expect(existsSync(join(st, 'edge/drivers/profiles/vzljot-tsrv-034.json'))).toBe(true);
+    expect(existsSync(join(st, 'edge/drivers/profiles/profile.schema.json'))).toBe(true);
+    expect(existsSync(join(st, 'edge/nodered/nodes/opengkh.cjs'))).toBe(true);
+    expect(existsSync(join(st, 'edge/drivers/tsrv/driver.ts'))).toBe(false);
     const walk = (d: string): string[] =>
       readdirSync(d, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? walk(join(d, e.name)) : [e.name],

@@ -83,6 +83,17 @@ export function stageApp(repo: string, staging: string): void {
       return !(n.endsWith('.map') || n.endsWith('.test.js') || n === '.tsbuildinfo' || TEST_ONLY.has(rel));
     },
   });
+  // Data the code reads at run time beside its sources: device profiles and their schema, the
+  // Node-RED node set (.cjs entry, .html editor templates, locales), flows and example configs.
+  cpSync(join(repo, 'edge'), join(staging, 'edge'), {
+    recursive: true,
+    filter: (src) => {
+      const n = basename(src);
+      if (!n.includes('.')) return true; // a folder
+      return /\.(json|html|cjs)$/.test(n);
+    },
+  });
+  for (const d of ['flows', 'examples']) if (existsSync(join(repo, d))) cpSync(join(repo, d), join(staging, d), { recursive: true });
 }
 
 /**
