@@ -15,10 +15,10 @@
  *
  * Current-value reads (status page) run on REAL time (Scheduler.currentLoop sleeps real ms), so the
  * compressed week holds only (real run seconds / currentIntervalSeconds) of them per meter; the
- * projection to a real day adds them from a measured per-read cost (phase "current": a real-time
- * minute at currentIntervalSeconds = 5).
+ * "CPU per simulated day" covers the hourly pipeline and sync, not a real day's 1440 current reads per meter.
  *
- * Run: npx tsc -p . && node dist/scripts/bench/runtime.js [weekRealSeconds=120] [backfillHours=168]
+ * Run: npx tsc -p . && node dist/scripts/bench/runtime.js [weekRealSeconds=180] [backfillHours=168]
+ * (BENCH_KEEP=1 keeps the data directory; BENCH_GW_NODE_FLAGS passes node flags to the gateway.)
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -106,7 +106,9 @@ interface Gw {
 }
 
 function spawnGateway(config: string, env: NodeJS.ProcessEnv, logFile: string): Gw {
-  const proc = spawn(process.execPath, [BIN, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_GW_NODE_FLAGS: node/V8 flags for the gateway (e.g. "--max-semi-space-size=1") to compare footprints.
+  const flags = (process.env.BENCH_GW_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, BIN, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const g: Gw = { proc, pid: proc.pid!, lines: [], stored: 0, hourlyLines: [], exited: new Promise((r) => proc.once('exit', (c) => r(c))) };
   let buf = '';
   const on = (d: Buffer) => {
@@ -162,7 +164,14 @@ async function stopChild(p: ChildProcess, ms = 15_000): Promise<void> {
 
 const mb = (b: number) => (b / MB).toFixed(1);
 
-export async function main(weekRealSeconds = 120, backfillHours = 168): Promise<number> {
+/** RSS (bytes) of a bare node and of a node that has loaded the CLI's modules (what `opengkh run` starts from). */
+function peerRss(): { bare: number; cli: number } {
+  const probe = (code: string) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', `${code}; console.log(process.memoryUsage().rss)`]).toString().trim());
+  const main = new URL('../../cli/main.js', import.meta.url).href;
+  return { bare: probe('0'), cli: probe(`await import(${JSON.stringify(main)})`) };
+}
+
+export async function main(weekRealSeconds = 180, backfillHours = 168): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'gkh-bench-runtime-'));
   const servers: RtuServer[] = [];
   const brokers: Broker[] = [];
@@ -255,7 +264,9 @@ export async function main(weekRealSeconds = 120, backfillHours = 168): Promise<
     const endSim = origin + weekHours * HOUR + 3 * 60_000; // past the last hour's cycle (offset 2 min)
     const totalRecords = recordsPerHour * (backfillHours + weekHours);
     const deadline = t0 + 4 * weekRealSeconds * 1000 + 300_000;
-    let warm: { t: number; simNow: number; io: ProcIo; cpu: number; stored: number } | undefined;
+    let warm: { t: number; simNow: number; io: ProcIo; cpu: number; stored: number; lines: number } | undefined;
+    // Once the week is over and every record is stored: the log size both destinations must ack.
+    let target: number | undefined;
     let snap: StatusSnapshot | undefined;
     let lastPrint = 0;
     for (;;) {
@@ -263,7 +274,7 @@ export async function main(weekRealSeconds = 120, backfillHours = 168): Promise<
       if (g.proc.exitCode !== null || g.proc.signalCode !== null) throw new Error(`gateway exited early (${g.proc.exitCode ?? g.proc.signalCode}):\n${g.lines.slice(-20).join('\n')}`);
       if (!warm && g.stored >= warmRecords) {
         const s = procSample(g.pid, Date.now() - t0)!;
-        warm = { t: Date.now(), simNow: clock.now(), io: procIo(g.pid), cpu: s.cpu, stored: g.stored };
+        warm = { t: Date.now(), simNow: clock.now(), io: procIo(g.pid), cpu: s.cpu, stored: g.stored, lines: g.hourlyLines.length };
         samples.push(s);
       }
       snap = await status(g);
@@ -274,7 +285,8 @@ export async function main(weekRealSeconds = 120, backfillHours = 168): Promise<
         const last = samples.at(-1);
         console.log(`  t=${((Date.now() - t0) / 1000).toFixed(0)} s  sim ${new Date(clock.now()).toISOString().slice(0, 16)}Z  stored ${g.stored}/${totalRecords}  log ${snap?.gateway.logSize ?? '?'} acked ${acked}  rss ${last ? mb(last.rss) : '?'} MB  cpu ${last?.cpu.toFixed(1) ?? '?'} s`);
       }
-      if (clock.now() >= endSim && g.stored >= totalRecords && acked >= logSize) break;
+      if (target === undefined && warm && clock.now() >= endSim && g.stored >= totalRecords && snap) target = logSize;
+      if (target !== undefined && acked >= target) break;
       if (Date.now() > deadline) throw new Error(`not done by the deadline: stored ${g.stored}/${totalRecords}, acked ${acked}/${logSize}`);
     }
     const tEnd = Date.now();
@@ -332,8 +344,11 @@ export async function main(weekRealSeconds = 120, backfillHours = 168): Promise<
     console.log(`${pad('bytes written per hourly record warm-up')}${(wbWarm / recWarm).toFixed(0)} B vs canonical entry ${hourlyEntryBytes.toFixed(0)} B → write amplification ×${(wbWarm / recWarm / hourlyEntryBytes).toFixed(1)}`);
     console.log(`${pad('bytes written per hourly record steady')}${(wbSteady / recSteady).toFixed(0)} B vs canonical entry ${hourlyEntryBytes.toFixed(0)} B → write amplification ×${(wbSteady / recSteady / hourlyEntryBytes).toFixed(1)}`);
     console.log(`${pad('  per meter-hour (2 records, 1 txn + checkpoint)')}${((2 * wbSteady) / recSteady / pageSize).toFixed(1)} pages of ${pageSize} B; readings row ≈ ${readingRowBytes.toFixed(0)} B`);
-    const lagging = g.hourlyLines.filter((x) => x.stored > 2).length;
-    console.log(`${pad('steady cycles that found >1 h waiting')}${lagging} of ${g.hourlyLines.length} "hours stored" lines (incl. warm-up chunks)`);
+    const steadyLines = g.hourlyLines.slice(w.lines);
+    const lagging = steadyLines.filter((x) => x.stored > 2).length;
+    console.log(`${pad('steady meter-cycles that found >1 h waiting')}${lagging} of ${steadyLines.length} (0 = each cycle stored exactly its meter's last hour, as on real time)`);
+    const base = peerRss();
+    console.log(`${pad('peers: bare node / node + opengkh modules')}${mb(base.bare)} MB / ${mb(base.cli)} MB (gateway final − modules loaded = ${mb(endSample.rss - base.cli)} MB of runtime state)`);
     console.log(`${pad('gateway exit after SIGTERM')}${exitCode}`);
     if (peak > RSS_BUDGET_BYTES) {
       console.error(`FAIL: peak RSS ${mb(peak)} MB exceeds the 100 MB budget`);
