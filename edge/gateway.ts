@@ -21,6 +21,9 @@ import { EvidenceLog } from './store/evidence.js';
 import { getMeta, listCursors, openDb, recentEvents, setMeta, type Db } from './store/index.js';
 import { VERSION } from './version.js';
 
+/** Checkpoints are coalesced: one at most 1 s after new entries (a whole hourly cycle of meters → one). */
+const CHECKPOINT_DELAY_MS = 1000;
+
 /** Builds the driver of one meter over its bus's transport. */
 export type DriverFactory = (meter: MeterConfig, transport: Transport, ctx: { bus: BusConfig; clock: Clock; timeZone?: string }) => MeterDriver;
 
@@ -106,7 +109,7 @@ export class Gateway implements GatewayHandle {
 
   private boot(): void {
     this.regime = new RegimeHook(this.config, this.db, () => this.clock.now());
-    this.pipeline = new Pipeline(this.db, this.log, { gatewayId: this.config.gatewayId, timeZone: this.config.timeZone, clock: this.clock, bus: this.bus, verdicts: this.regime.verdicts });
+    this.pipeline = new Pipeline(this.db, this.log, { gatewayId: this.config.gatewayId, timeZone: this.config.timeZone, clock: this.clock, bus: this.bus, verdicts: this.regime.verdicts, checkpointDelayMs: CHECKPOINT_DELAY_MS });
     this.pipeline.storeEvent({ at: this.clock.now(), type: 'gateway.boot', data: { version: VERSION, keyFingerprint: fingerprint(this.key.publicRaw), pid: process.pid } });
     this.logConfigIfChanged();
   }
@@ -162,6 +165,7 @@ export class Gateway implements GatewayHandle {
     this.stopped = true;
     await this.scheduler?.stop();
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.pipeline.flush();
     await Promise.allSettled(this.workers.map((w) => w.stop()));
     const size = this.log.size;
     try {
@@ -224,7 +228,8 @@ export class Gateway implements GatewayHandle {
       this.startSync();
     }
     this.regime = new RegimeHook(next, this.db, () => this.clock.now());
-    this.pipeline = new Pipeline(this.db, this.log, { gatewayId: next.gatewayId, timeZone: next.timeZone, clock: this.clock, bus: this.bus, verdicts: this.regime.verdicts });
+    this.pipeline.flush();
+    this.pipeline = new Pipeline(this.db, this.log, { gatewayId: next.gatewayId, timeZone: next.timeZone, clock: this.clock, bus: this.bus, verdicts: this.regime.verdicts, checkpointDelayMs: CHECKPOINT_DELAY_MS });
     this.logConfigIfChanged();
     this.startPolling();
     return { ok: true };

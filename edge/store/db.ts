@@ -31,6 +31,9 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // 2 MiB page cache instead of better-sqlite3's 16 MiB: the gateway's working set is the tail of a
+    // few tables, and a Raspberry Pi-class box has the 100 MB RSS budget (scripts/bench/runtime.ts).
+    db.pragma('cache_size = -2000');
     migrate(db, [...migrations, ...(opts.extraMigrations ?? [])]);
   }
   return db;

@@ -105,9 +105,19 @@ interface Gw {
   exited: Promise<number | null>;
 }
 
+/** Node flags the gateway runs with: BENCH_GW_NODE_FLAGS, else NODE_OPTIONS of image/opengkh.service. */
+export function gatewayNodeFlags(): string[] {
+  const env = process.env.BENCH_GW_NODE_FLAGS;
+  if (env !== undefined) return env.split(' ').filter(Boolean);
+  const unit = readFileSync(fileURLToPath(new URL('../../../image/opengkh.service', import.meta.url)), 'utf8');
+  const m = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit);
+  return m ? m[1]!.split(' ').filter(Boolean) : [];
+}
+
 function spawnGateway(config: string, env: NodeJS.ProcessEnv, logFile: string): Gw {
-  // BENCH_GW_NODE_FLAGS: node/V8 flags for the gateway (e.g. "--max-semi-space-size=1") to compare footprints.
-  const flags = (process.env.BENCH_GW_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // The gateway runs with the Node flags of the production unit (image/opengkh.service NODE_OPTIONS);
+  // BENCH_GW_NODE_FLAGS overrides them to compare footprints ("" = Node's defaults).
+  const flags = gatewayNodeFlags();
   const proc = spawn(process.execPath, [...flags, BIN, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const g: Gw = { proc, pid: proc.pid!, lines: [], stored: 0, hourlyLines: [], exited: new Promise((r) => proc.once('exit', (c) => r(c))) };
   let buf = '';
