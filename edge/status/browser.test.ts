@@ -12,6 +12,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from './html.js';
 import { startStand, type Stand } from './stand.js';
+import { VERSION } from '../version.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -49,7 +50,7 @@ describe('status page against a running gateway', () => {
   it('/healthz answers without credentials; everything else asks for them', async () => {
     const h = await fetch(`${stand!.base}/healthz`);
     expect(h.status).toBe(200);
-    expect(await h.text()).toBe('ok\n');
+    expect(await h.json()).toEqual({ status: 'ok', version: VERSION });
     for (const p of ['/', '/api/status', '/metrics']) expect((await fetch(`${stand!.base}${p}`)).status, p).toBe(401);
     expect((await fetch(`${stand!.base}/`, { headers: { authorization: `Basic ${Buffer.from('tech:wrong').toString('base64')}` } })).status).toBe(401);
   });
