@@ -109,16 +109,28 @@ interface Gw {
 export function gatewayNodeFlags(): string[] {
   const env = process.env.BENCH_GW_NODE_FLAGS;
   if (env !== undefined) return env.split(' ').filter(Boolean);
+  return (unitEnvironment().NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+}
+
+/** The `Environment=` settings of the production unit (image/opengkh.service), so the bench measures what is deployed. */
+export function unitEnvironment(): Record<string, string> {
   const unit = readFileSync(fileURLToPath(new URL('../../../image/opengkh.service', import.meta.url)), 'utf8');
-  const m = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit);
-  return m ? m[1]!.split(' ').filter(Boolean) : [];
+  const out: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment=(?:"([^"]*)"|(\S+))\s*$/gm)) {
+    const kv = m[1] ?? m[2]!;
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
 }
 
 function spawnGateway(config: string, env: NodeJS.ProcessEnv, logFile: string): Gw {
   // The gateway runs with the Node flags of the production unit (image/opengkh.service NODE_OPTIONS);
   // BENCH_GW_NODE_FLAGS overrides them to compare footprints ("" = Node's defaults).
   const flags = gatewayNodeFlags();
-  const proc = spawn(process.execPath, [...flags, BIN, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The unit's environment (MALLOC_ARENA_MAX …) except NODE_OPTIONS, which goes on the command line above.
+  const { NODE_OPTIONS: _n, ...unitEnv } = process.env.BENCH_GW_NODE_FLAGS === undefined ? unitEnvironment() : {};
+  const proc = spawn(process.execPath, [...flags, BIN, 'run', '--config', config], { env: { ...env, ...unitEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const g: Gw = { proc, pid: proc.pid!, lines: [], stored: 0, hourlyLines: [], exited: new Promise((r) => proc.once('exit', (c) => r(c))) };
   let buf = '';
   const on = (d: Buffer) => {
