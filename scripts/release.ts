@@ -29,7 +29,6 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { GkhError } from '../edge/errors.js';
 import { loadKeyFile } from '../edge/keys/index.js';
 import { createBundle, type Manifest } from '../edge/update/index.js';
@@ -190,44 +189,10 @@ export function buildRelease(o: ReleaseOptions): {
   return { file, manifest, bytes: statSync(file).size, addons, seconds: (Date.now() - t0) / 1000 };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      key: { type: 'string' },
-      out: { type: 'string' },
-      cpu: { type: 'string' },
-      'sqlite-binary': { type: 'string' },
-      version: { type: 'string' },
-      staging: { type: 'string' },
-    },
-    strict: true,
+// Run directly (`node dist/scripts/release.js …`) it is `opengkh release …`: one set of flags, one help text.
+// Not a top-level await: the CLI imports this module back, and awaiting here would deadlock the cycle.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  void import('../cli/main.js').then(async ({ runCli }) => {
+    process.exitCode = await runCli(['release', ...process.argv.slice(2)]);
   });
-  if (!values.key) {
-    process.stderr.write(
-      'Usage: node dist/scripts/release.js --key operator.key [--out DIR] [--cpu arm64] [--sqlite-binary FILE] [--version X.Y.Z] [--staging DIR]\n',
-    );
-    process.exitCode = 2;
-    return;
-  }
-  const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-  try {
-    const r = buildRelease({
-      repo,
-      keyFile: values.key,
-      outDir: resolve(values.out ?? 'release-out'),
-      cpu: values.cpu ?? 'arm64',
-      ...(values.version ? { version: values.version } : {}),
-      ...(values['sqlite-binary'] ? { sqliteBinary: resolve(values['sqlite-binary']) } : {}),
-      ...(values.staging ? { staging: resolve(values.staging) } : {}),
-      log: (s) => process.stderr.write(`release: ${s}\n`),
-    });
-    process.stdout.write(
-      `${r.file}\n  version ${r.manifest.version}, linux-${r.manifest.platform.cpu}, ${r.manifest.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB, payload sha256 ${r.manifest.payload.sha256}\n  native addons: ${r.addons.join(', ') || 'none'}\n  built in ${r.seconds.toFixed(1)} s\n`,
-    );
-  } catch (e) {
-    process.stderr.write(`release: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  }
 }
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
