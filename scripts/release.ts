@@ -63,6 +63,7 @@ function findFiles(dir: string, suffix: string, out: string[] = []): string[] {
 export const TEST_ONLY = new Set([
   'edge/update/fixture.js',
   'edge/store/crash-child.js',
+  'edge/store/kill-child.js',
   'scripts/summary-reporter.js',
 ]);
 

@@ -4,11 +4,11 @@
  * every checkpoint the child reported is stored with the root it reported, and readings and log
  * entries are equal in number (each reading committed with its entry, or neither).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runAndKill as runKill } from './kill-child.js';
 import { loadOrCreateKey } from '../keys/index.js';
 import { openDb } from './db.js';
 import { EvidenceLog, verifyEvidenceLog } from './evidence.js';
@@ -20,31 +20,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KILLS = 15;
 
 function runAndKill(db: string, keyFile: string, delayMs: number): Promise<[number, string][]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, db, keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const committed: [number, string][] = [];
-    let buf = '';
-    let armed = false;
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        const [, size, root] = l.split(' ');
-        committed.push([Number(size), root!]);
-      }
-      if (!armed && committed.length > 0) {
-        armed = true;
-        setTimeout(() => p.kill('SIGKILL'), delayMs);
-      }
-    });
-    p.on('close', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
-      else resolve(committed);
-    });
-  });
+  return runKill(child, [db, keyFile], delayMs).then((lines) =>
+    lines.map((l) => {
+      const [, size, root] = l.split(' ');
+      return [Number(size), root!] as [number, string];
+    }),
+  );
 }
 
 describe('evidence log survives kill -9', () => {

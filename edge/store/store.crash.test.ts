@@ -3,11 +3,11 @@
  * 60 times. After each kill the database opens, passes integrity_check, holds every batch the child
  * reported committed whole, and holds no batch in part.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runAndKill as runKill } from './kill-child.js';
 import { openDb } from './index.js';
 
 const child = new URL('../../dist/edge/store/crash-child.js', import.meta.url).pathname;
@@ -19,29 +19,7 @@ const ROWS_PER_BATCH = 20;
 
 /** Runs the child until it has reported at least one commit, then kills it after a random delay. */
 function runAndKill(db: string, start: number, delayMs: number): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, db, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const committed: number[] = [];
-    let buf = '';
-    let armed = false;
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) committed.push(Number(l.split(' ')[1]));
-      if (!armed && committed.length > 0) {
-        armed = true;
-        setTimeout(() => p.kill('SIGKILL'), delayMs);
-      }
-    });
-    // 'close', not 'exit': every line the child wrote before dying must be read first.
-    p.on('close', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
-      else resolve(committed);
-    });
-  });
+  return runKill(child, [db, String(start)], delayMs).then((lines) => lines.map((l) => Number(l.split(' ')[1])));
 }
 
 describe('store survives kill -9', () => {
