@@ -64,6 +64,9 @@ export const TEST_ONLY = new Set([
   'edge/update/fixture.js',
   'edge/store/crash-child.js',
   'edge/store/kill-child.js',
+  'edge/store/evidence-crash-child.js',
+  'edge/status/stand.js',
+  'edge/testing.js',
   'scripts/summary-reporter.js',
 ]);
 
