@@ -52,7 +52,8 @@ function inOrder(v: unknown): boolean {
   return true;
 }
 
-function wellFormed(s: string): boolean {
+/** True when `s` has no lone UTF-16 surrogate (String.prototype.isWellFormed where present). */
+export function wellFormed(s: string): boolean {
   const wf = (s as unknown as WellFormed).isWellFormed;
   return wf ? wf.call(s) : !LONE_SURROGATE.test(s);
 }

@@ -36,9 +36,23 @@ export function leafFromText(text: string): { entry: Buffer; hash: Buffer } {
   return { entry: buf.subarray(1), hash: sha256(buf) };
 }
 
+/** Scratch input of nodeHash for two 32-byte children (the hash copies it out before returning). */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
+
+/**
+ * Leaf hash of an entry already laid out after its 0x00 prefix (`prefixed[0] === 0`): hashes the
+ * view as it is, without copying. For batch buffers that reserve the prefix byte before each entry.
+ */
+export function leafHashOfPrefixed(prefixed: Uint8Array): Buffer {
+  return sha256(prefixed);
+}
+
 /** Interior node hash (RFC 6962: SHA-256(0x01 || left || right)). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return sha256(Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length));
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) return sha256(Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length));
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return sha256(NODE_INPUT);
 }
 
 /** Constant-time-irrelevant byte equality of two hashes (public data, plain compare). */

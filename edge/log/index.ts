@@ -34,6 +34,8 @@ export { formatVkey, parseVkey, type Vkey } from './vkey.js';
 export {
   makeEntry,
   hourlyEntry,
+  encodeHourly,
+  CanonicalEntry,
   encodeEntry,
   decodeEntry,
   validateEntry,
@@ -47,5 +49,6 @@ export {
   type KeyRotationBody,
   type CosignatureBody,
 } from './entry.js';
+export { isoUtc } from './iso.js';
 export { entrySchemas } from './schemas.js';
 export { makeRotationEntry, verifyRotation } from './rotation.js';

@@ -7,12 +7,12 @@ import type { EventBus, GatewayEvent } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { HourlyRecord } from '../drivers/types.js';
 import { insertEvent, insertReading, type Db } from '../store/index.js';
-import { hourlyEntry, makeEntry, type EntryType } from '../log/index.js';
+import { encodeHourly, makeEntry, type CanonicalEntry, type EntryType } from '../log/index.js';
 
 /** What the pipeline needs of the evidence log: append inside the caller's transaction, checkpoint after. */
 export interface EvidenceSink {
-  /** Appends entries (objects, canonicalised by the log); returns their indices. */
-  append(entries: object[]): number[];
+  /** Appends entries (objects canonicalised by the log, or already canonical from `encodeHourly`); returns their indices. */
+  append(entries: (object | CanonicalEntry)[]): number[];
   /** Signs and stores a checkpoint over everything appended so far. */
   checkpoint(): unknown;
 }
@@ -55,7 +55,7 @@ export class Pipeline {
           skipped++;
           continue;
         }
-        const [idx] = this.log.append([hourlyEntry(this.opts.gatewayId, { ...r, meterClock }, this.opts.timeZone, this.opts.clock.now())]);
+        const [idx] = this.log.append([encodeHourly(this.opts.gatewayId, { ...r, meterClock }, this.opts.timeZone, this.opts.clock.now())]);
         insertReading(this.db, { ...r, meterClock: meterClock ?? null, logIndex: idx! });
         emitted.push({ kind: 'hourly', rec: r, idx: idx! });
         for (const ev of this.opts.verdicts?.(r) ?? []) events.push({ ev, idx: this.insertEventTx(ev) });

@@ -12,6 +12,7 @@ import type { Clock } from '../clock.js';
 import { validateConfig, type MeterConfig } from '../config/index.js';
 import type { HourlyRecord, MeterDriver, ReadOptions, Transport } from '../drivers/types.js';
 import { GkhError } from '../errors.js';
+import { CanonicalEntry } from '../log/index.js';
 import { createLogger } from '../logger.js';
 import { countReadings, openDb, recentEvents } from '../store/index.js';
 import { BusQueue } from './bus-queue.js';
@@ -64,7 +65,7 @@ function setup(name: string) {
   const db = openDb(join(dir, `${name}.db`), { extraMigrations: [samplesMigration] });
   const entries: object[] = [];
   let checkpoints = 0;
-  const sink: EvidenceSink = { append: (e) => e.map((x) => entries.push(x) - 1), checkpoint: () => checkpoints++ };
+  const sink: EvidenceSink = { append: (e) => e.map((x) => entries.push(x instanceof CanonicalEntry ? x.value() : x) - 1), checkpoint: () => checkpoints++ };
   const bus = new EventBus();
   const pipeline = new Pipeline(db, sink, { gatewayId: 'gw', timeZone: 'Asia/Yekaterinburg', clock, bus });
   const cfg = validateConfig({ gatewayId: 'gw', timeZone: 'UTC', dataDir: dir, buses: [{ id: 'b', type: 'tcp', host: 'h', port: 1 }], meters: [{ id: 'm1', bus: 'b', protocol: 'tsrv', heatSystems: [{ system: 1 }, { system: 2 }], poll: { archiveDepthHours: 72 } }, { id: 'm2', bus: 'b', protocol: 'tsrv' }] });

@@ -20,6 +20,7 @@ import { GkhError, isGkhError } from '../errors.js';
 import {
   canonicalBytes,
   canonicalize,
+  CanonicalEntry,
   leafFromText,
   consistencyProof,
   ed25519RawPublic,
@@ -260,19 +261,31 @@ export class EvidenceLog {
   }
 
   /**
-   * Appends entries (objects, canonicalised with RFC 8785) and returns their indices. Runs inside
+   * Appends entries (objects, canonicalised with RFC 8785, or entries already in canonical form
+   * from `encodeHourly` / `CanonicalEntry.of`) and returns their indices. Runs inside
    * the caller's transaction if there is one. Entries are not schema-validated here (see
    * `validateEntry` in edge/log); they must be canonicalisable.
    */
-  append(entries: readonly object[]): number[] {
+  append(entries: readonly (object | CanonicalEntry)[]): number[] {
     if (entries.length === 0) return [];
-    const leaves = entries.map((e) => leafFromText(canonicalize(e)));
+    const leaves = entries.map((e) => leafFromText(e instanceof CanonicalEntry ? e.text : canonicalize(e)));
     return this.insert(leaves.map((l) => l.entry), leaves.map((l) => l.hash));
   }
 
   /** Appends already canonical entry bytes (e.g. replicated from elsewhere); returns indices. */
   appendCanonical(bytes: readonly Uint8Array[]): number[] {
     return this.insert(bytes, bytes.map((b) => leafHash(b)));
+  }
+
+  /**
+   * Appends canonical entry bytes whose RFC 6962 leaf hashes the caller has already computed (the
+   * log writer thread hashes zero-copy views of its batch buffer). The hashes are not re-checked
+   * here; opening the log recomputes every one from the stored bytes.
+   * @internal for edge/store/log-writer-worker.ts
+   */
+  appendLeaves(bytes: readonly Uint8Array[], hashes: Buffer[]): number[] {
+    if (bytes.length !== hashes.length) throw new GkhError('LOG_STATE', `appendLeaves: ${bytes.length} entries but ${hashes.length} hashes`);
+    return this.insert(bytes, hashes);
   }
 
   private insert(bytes: readonly Uint8Array[], hashes: Buffer[]): number[] {
