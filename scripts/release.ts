@@ -65,6 +65,7 @@ export const TEST_ONLY = new Set([
   'edge/store/crash-child.js',
   'edge/store/kill-child.js',
   'edge/store/evidence-crash-child.js',
+  'edge/store/log-writer-crash-child.js',
   'edge/status/stand.js',
   'edge/testing.js',
   'scripts/summary-reporter.js',

@@ -162,11 +162,48 @@ export function encodeHourly(gw: string, rec: HourlyRecordLike, tz: string, at: 
 // eslint-disable-next-line no-control-regex -- the control characters are what this looks for
 const NEEDS_CARE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
+/** Literals of short strings seen before (keys, units, ids, zones repeat in every entry). */
+const LITERALS = new Map<string, string>();
+const LITERALS_MAX = 4096;
+
 /** Canonical string literal, or undefined when not a well-formed string. */
 function lit(s: unknown): string | undefined {
   if (typeof s !== 'string') return undefined;
+  if (s.length > 40) return literal(s);
+  let l = LITERALS.get(s);
+  if (l === undefined) {
+    l = literal(s);
+    if (l === undefined) return undefined;
+    if (LITERALS.size >= LITERALS_MAX) LITERALS.clear();
+    LITERALS.set(s, l);
+  }
+  return l;
+}
+
+function literal(s: string): string | undefined {
   if (!NEEDS_CARE.test(s)) return `"${s}"`;
   return wellFormed(s) ? JSON.stringify(s) : undefined;
+}
+
+/** The last key list seen and its sorted order (a meter's values have the same keys every hour). */
+let lastKeys: string[] = [];
+let lastSorted: string[] = [];
+
+function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o);
+  if (keys.length === lastKeys.length) {
+    let same = true;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== lastKeys[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastSorted;
+  }
+  lastKeys = keys;
+  lastSorted = [...keys].sort();
+  return lastSorted;
 }
 
 function strArray(a: unknown): string | undefined {
@@ -184,7 +221,7 @@ function fastHourly(gw: string, rec: HourlyRecordLike, tz: string, atMs: number)
   const values = rec.values as Record<string, { value: unknown; unit: unknown } | undefined> | null;
   if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype) return undefined;
   let v = '{';
-  for (const k of Object.keys(values).sort()) {
+  for (const k of sortedKeys(values)) {
     const m = values[k];
     if (!m) continue;
     const key = lit(k);
