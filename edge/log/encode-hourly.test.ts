@@ -3,7 +3,7 @@
  * RFC 8785 path, canonicalize(hourlyEntry(...)), byte for byte, for any record, and fail where it fails.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalize } from './canonical.js';
+import { canonicalBytes, canonicalize } from './canonical.js';
 import { CanonicalEntry, encodeHourly, hourlyEntry, type HourlyRecordLike } from './entry.js';
 
 function outcome(f: () => string): string {
@@ -55,6 +55,8 @@ describe('encodeHourly', () => {
       '{"at":"2026-01-01T01:01:10.000Z","body":{"flags":["NS:dt<min"],"hourStart":"2026-01-01T00:00:00.000Z","meterClock":"2026-01-01T01:01:00.000Z","meterId":"heat-1","rawFrames":["68 03 03 68 08 01 72 7b 16"],"readAt":"2026-01-01T01:01:05.000Z","source":"archive","system":1,"tz":"Asia/Yekaterinburg","values":{"Q":{"unit":"Gcal","value":0.01234},"t1":{"unit":"°C","value":70.5}}},"gw":"ekb-lenina-12","type":"hourly","v":1}',
     );
     expect(e.value()).toEqual(JSON.parse(e.text));
+    expect(e.bytes.equals(canonicalBytes(hourlyEntry('ekb-lenina-12', rec, 'Asia/Yekaterinburg', 1767229270000)))).toBe(true);
+    expect(e.prefixed.length).toBe(e.bytes.length + 1);
   });
 
   it('equals the generic RFC 8785 path on 20,000 random records (escapes, non-ASCII, odd numbers), or fails the same way', () => {
@@ -65,7 +67,12 @@ describe('encodeHourly', () => {
       const tz = pick(['Europe/Moscow', 'Asia/Yekaterinburg', '', 'x\\y']);
       const at = mix([1767229270000, new Date(1767229270000), 0, 1.25], [NaN]);
       const want = outcome(() => canonicalize(hourlyEntry(gw, rec, tz, at)));
-      const got = outcome(() => encodeHourly(gw, rec, tz, at).text);
+      const got = outcome(() => {
+        const e = encodeHourly(gw, rec, tz, at);
+        // The bytes are checked, not only the text: UTF-8 of non-ASCII and of surrogate pairs.
+        if (!e.bytes.equals(Buffer.from(e.text, 'utf8')) || e.prefixed[0] !== 0) throw new Error('bytes differ from the text');
+        return e.text;
+      });
       if (got !== want) expect({ rec, gw, tz, at, got }).toEqual({ rec, gw, tz, at, got: want });
       if (want.startsWith('ok')) fast++;
     }

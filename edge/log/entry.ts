@@ -119,26 +119,36 @@ export function hourlyEntry(gw: string, rec: HourlyRecordLike, tz: string, at: D
 }
 
 /**
- * An entry already in canonical form: its RFC 8785 text, made by `CanonicalEntry.of` or a fast
- * encoder of this module (`encodeHourly`). `EvidenceLog.append` stores the text as it is, so only
+ * An entry already in canonical form, made by `CanonicalEntry.of` or a fast encoder of this module
+ * (`encodeHourly`); `EvidenceLog.append` and `LogWriter.append` store its bytes as they are, so only
  * this module can make one (the constructor needs a module-private token).
  */
 export class CanonicalEntry {
-  /** RFC 8785 canonical JSON text of the entry. */
-  readonly text: string;
+  /** `0x00 ‖ canonical UTF-8 bytes`: the RFC 6962 leaf-hash input. */
+  readonly prefixed: Buffer;
 
   /** @internal use `CanonicalEntry.of` or `encodeHourly`. */
-  constructor(text: string, token: typeof TOKEN) {
+  constructor(prefixed: Buffer, token: typeof TOKEN) {
     if (token !== TOKEN) throw new GkhError('LOG_CANONICAL', 'a CanonicalEntry is made by CanonicalEntry.of or encodeHourly only');
-    this.text = text;
+    this.prefixed = prefixed;
   }
 
   /** Canonicalises any entry object (RFC 8785). */
   static of(entry: object): CanonicalEntry {
-    return new CanonicalEntry(canonicalize(entry), TOKEN);
+    return new CanonicalEntry(Buffer.from(`\u0000${canonicalize(entry)}`, 'utf8'), TOKEN);
   }
 
-  /** The entry as an object, parsed from the canonical text (so always what is stored). */
+  /** The canonical bytes (what is stored). */
+  get bytes(): Buffer {
+    return this.prefixed.subarray(1);
+  }
+
+  /** The canonical JSON text. */
+  get text(): string {
+    return this.prefixed.toString('utf8', 1);
+  }
+
+  /** The entry as an object, parsed from the canonical bytes (so always what is stored). */
   value(): LogEntry {
     return JSON.parse(this.text) as LogEntry;
   }
@@ -147,26 +157,31 @@ export class CanonicalEntry {
 const TOKEN: unique symbol = Symbol('CanonicalEntry');
 
 /**
- * The `hourly` entry of a record in canonical form: the same text as
- * `canonicalize(hourlyEntry(gw, rec, tz, at))` (tested byte for byte on random records), written
+ * The `hourly` entry of a record in canonical form: the same bytes as
+ * `canonicalBytes(hourlyEntry(gw, rec, tz, at))` (tested byte for byte on random records), written
  * directly from the record without building and walking the object: the append hot path.
- * Inputs outside the typed shape (a non-string unit, a non-finite value, a lone surrogate…) take
- * the generic path, which gives the same text or the same error.
+ * Inputs outside the typed shape take the generic path, with the same bytes or the same error.
  */
 export function encodeHourly(gw: string, rec: HourlyRecordLike, tz: string, at: Date | number = new Date()): CanonicalEntry {
-  const text = fastHourly(gw, rec, tz, +at) ?? canonicalize(hourlyEntry(gw, rec, tz, at));
-  return new CanonicalEntry(text, TOKEN);
+  // The fast path writes a "byte string" (one char per UTF-8 byte: literals with non-ASCII characters
+  // are stored UTF-8-encoded), so a latin1 copy gives the bytes without a UTF-8 transcoding pass.
+  const bin = fastHourly(gw, rec, tz, +at);
+  const prefixed = bin !== undefined ? Buffer.from(`\u0000${bin}`, 'latin1') : Buffer.from(`\u0000${canonicalize(hourlyEntry(gw, rec, tz, at))}`, 'utf8');
+  return new CanonicalEntry(prefixed, TOKEN);
 }
 
-/** Characters JSON.stringify escapes (controls, quote, backslash) and surrogates (checked for pairing). */
+/**
+ * Characters JSON.stringify escapes (controls, quote, backslash) and everything beyond ASCII (which
+ * the byte string carries UTF-8-encoded; surrogates are checked for pairing).
+ */
 // eslint-disable-next-line no-control-regex -- the control characters are what this looks for
-const NEEDS_CARE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+const NEEDS_CARE = /[\u0000-\u001f"\\\u0080-\uffff]/;
 
 /** Literals of short strings seen before (keys, units, ids, zones repeat in every entry). */
 const LITERALS = new Map<string, string>();
 const LITERALS_MAX = 4096;
 
-/** Canonical string literal, or undefined when not a well-formed string. */
+/** Canonical string literal as a byte string (one char per UTF-8 byte), or undefined when not a well-formed string. */
 function lit(s: unknown): string | undefined {
   if (typeof s !== 'string') return undefined;
   if (s.length > 40) return literal(s);
@@ -182,7 +197,7 @@ function lit(s: unknown): string | undefined {
 
 function literal(s: string): string | undefined {
   if (!NEEDS_CARE.test(s)) return `"${s}"`;
-  return wellFormed(s) ? JSON.stringify(s) : undefined;
+  return wellFormed(s) ? Buffer.from(JSON.stringify(s), 'utf8').toString('latin1') : undefined;
 }
 
 /** The last key list seen and its sorted order (a meter's values have the same keys every hour). */
@@ -246,6 +261,7 @@ function fastHourly(gw: string, rec: HourlyRecordLike, tz: string, atMs: number)
     `,"meterId":${meterId},"rawFrames":${frames},"readAt":"${isoUtc(rec.readAt)}","source":${source},"system":${String(rec.system)},"tz":${zone},"values":${v}}},"gw":${gateway},"type":"hourly","v":1}`
   );
 }
+
 
 /** Canonical bytes of an entry (what is stored and hashed). */
 export function encodeEntry(entry: object): Buffer {

@@ -22,6 +22,7 @@ import {
   canonicalize,
   CanonicalEntry,
   leafFromText,
+  leafHashOfPrefixed,
   consistencyProof,
   ed25519RawPublic,
   ed25519Signer,
@@ -49,6 +50,9 @@ import { getMeta, setMeta } from './meta.js';
 
 /** Proof tree cache: hashes of perfect subtrees of 2^6 = 64 leaves and up stay in memory (~1 MB per 1M entries). */
 const CACHE_FROM_LEVEL = 6;
+
+/** Rows per multi-row INSERT when appending many entries. */
+const INSERT_ROWS = 32;
 
 /** Bytes every canonical key.rotation entry contains (keys sorted: …,"type":"key.rotation",…). */
 const ROTATION_MARK = Buffer.from('"type":"key.rotation"');
@@ -101,6 +105,7 @@ export class EvidenceLog {
   private readonly undo = new Map<number, TreeState>();
   private readonly st: {
     insert: import('better-sqlite3').Statement;
+    insertMany: import('better-sqlite3').Statement;
     maxIdx: import('better-sqlite3').Statement;
     leafRange: import('better-sqlite3').Statement;
     entryRange: import('better-sqlite3').Statement;
@@ -125,6 +130,7 @@ export class EvidenceLog {
     this.verifiers = this.trusted.map((k) => parseVkey(k).verifier);
     this.st = {
       insert: db.prepare('INSERT INTO log_entries (idx, entry, leaf_hash) VALUES (?, ?, ?)'),
+      insertMany: db.prepare(`INSERT INTO log_entries (idx, entry, leaf_hash) VALUES ${Array<string>(INSERT_ROWS).fill('(?, ?, ?)').join(', ')}`),
       maxIdx: db.prepare('SELECT MAX(idx) AS m FROM log_entries'),
       leafRange: db.prepare('SELECT leaf_hash FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       entryRange: db.prepare('SELECT entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
@@ -268,8 +274,20 @@ export class EvidenceLog {
    */
   append(entries: readonly (object | CanonicalEntry)[]): number[] {
     if (entries.length === 0) return [];
-    const leaves = entries.map((e) => leafFromText(e instanceof CanonicalEntry ? e.text : canonicalize(e)));
-    return this.insert(leaves.map((l) => l.entry), leaves.map((l) => l.hash));
+    const bytes: Buffer[] = new Array<Buffer>(entries.length);
+    const hashes: Buffer[] = new Array<Buffer>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e instanceof CanonicalEntry) {
+        bytes[i] = e.bytes;
+        hashes[i] = leafHashOfPrefixed(e.prefixed);
+      } else {
+        const l = leafFromText(canonicalize(e));
+        bytes[i] = l.entry;
+        hashes[i] = l.hash;
+      }
+    }
+    return this.insert(bytes, hashes);
   }
 
   /** Appends already canonical entry bytes (e.g. replicated from elsewhere); returns indices. */
@@ -294,7 +312,20 @@ export class EvidenceLog {
     const before = this.tree.state();
     const run = this.db.transaction(() => {
       let idx = this.tree.size;
-      for (let i = 0; i < bytes.length; i++) this.st.insert.run(idx++, bytes[i], hashes[i]);
+      let i = 0;
+      // Whole groups through one multi-row statement (fewer calls into SQLite), the rest one by one.
+      if (bytes.length >= INSERT_ROWS) {
+        const args: unknown[] = new Array<unknown>(3 * INSERT_ROWS);
+        for (; i + INSERT_ROWS <= bytes.length; i += INSERT_ROWS) {
+          for (let k = 0; k < INSERT_ROWS; k++) {
+            args[3 * k] = idx++;
+            args[3 * k + 1] = bytes[i + k];
+            args[3 * k + 2] = hashes[i + k];
+          }
+          this.st.insertMany.run(args);
+        }
+      }
+      for (; i < bytes.length; i++) this.st.insert.run(idx++, bytes[i], hashes[i]);
     });
     run();
     if (this.db.inTransaction) this.undo.set(before.size, before);

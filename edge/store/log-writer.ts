@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KeyObject } from 'node:crypto';
 import { GkhError } from '../errors.js';
-import { canonicalize, CanonicalEntry, HASH_SIZE } from '../log/index.js';
+import { CanonicalEntry, HASH_SIZE } from '../log/index.js';
 import { leafHashOfPrefixed } from '../log/hash.js';
 import type { StoredCheckpoint } from './evidence.js';
 
@@ -147,27 +147,32 @@ export class LogWriter {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new GkhError('LOG_STATE', 'log writer is closed'));
     if (entries.length === 0) return Promise.reject(new GkhError('LOG_STATE', 'log writer: an empty batch'));
-    let texts: string[];
+    // Canonical bytes with their 0x00 leaf prefix, laid out back to back in one buffer.
+    const parts: Buffer[] = new Array<Buffer>(entries.length);
+    let total = 0;
     try {
-      texts = entries.map((e) => (e instanceof CanonicalEntry ? e.text : canonicalize(e)));
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        const p = e instanceof CanonicalEntry ? e.prefixed : CanonicalEntry.of(e).prefixed;
+        parts[i] = p;
+        total += p.length;
+      }
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    let total = 0;
-    for (const t of texts) total += 1 + Buffer.byteLength(t, 'utf8');
     const buf = Buffer.allocUnsafeSlow(total);
-    const offsets = new Uint32Array(texts.length + 1);
+    const offsets = new Uint32Array(parts.length + 1);
     let off = 0;
-    for (let i = 0; i < texts.length; i++) {
+    for (let i = 0; i < parts.length; i++) {
       offsets[i] = off;
-      buf[off++] = 0;
-      off += buf.write(texts[i]!, off, 'utf8');
+      buf.set(parts[i]!, off);
+      off += parts[i]!.length;
     }
-    offsets[texts.length] = off;
+    offsets[parts.length] = off;
     // Leaf hashes here, not in the thread: the two threads then carry about equal work (this one
     // canonicalises and hashes, the other stores, extends the tree and signs).
-    const leaves = Buffer.allocUnsafeSlow(HASH_SIZE * texts.length);
-    for (let i = 0; i < texts.length; i++) leaves.set(leafHashOfPrefixed(buf.subarray(offsets[i], offsets[i + 1])), HASH_SIZE * i);
+    const leaves = Buffer.allocUnsafeSlow(HASH_SIZE * parts.length);
+    for (let i = 0; i < parts.length; i++) leaves.set(leafHashOfPrefixed(parts[i]!), HASH_SIZE * i);
     const id = this.nextId++;
     const batch: WriterBatch = { id, buffer: buf.buffer as ArrayBuffer, offsets, leaves: leaves.buffer as ArrayBuffer };
     return new Promise<AppendedBatch>((resolve, reject) => {
