@@ -207,7 +207,6 @@ export class LogWriter {
         await new Promise<void>((resolve) => {
           const done = (): void => resolve();
           this.worker.once('exit', done);
-          this.pending.delete(id);
           this.worker.postMessage({ id, close: true });
           setTimeout(() => void this.worker.terminate(), 5000).unref();
         });
