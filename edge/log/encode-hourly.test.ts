@@ -1,10 +1,12 @@
 /**
- * encodeHourly writes the canonical text of an hourly entry directly; it must equal the generic
- * RFC 8785 path, canonicalize(hourlyEntry(...)), byte for byte, for any record, and fail where it fails.
+ * encodeHourly writes the canonical text of an hourly entry directly (hourly-text.ts); it must equal
+ * the generic RFC 8785 path, canonicalize(hourlyEntry(...)), byte for byte, for any record, fail
+ * where it fails, and take the generic path only for records outside the typed shape.
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalize } from './canonical.js';
 import { CanonicalEntry, encodeHourly, hourlyEntry, type HourlyRecordLike } from './entry.js';
+import { hourlyText } from './hourly-text.js';
 
 function outcome(f: () => string): string {
   try {
@@ -60,7 +62,7 @@ describe('encodeHourly', () => {
   });
 
   it('equals the generic RFC 8785 path on 20,000 random records (escapes, non-ASCII, odd numbers), or fails the same way', () => {
-    let fast = 0;
+    let encoded = 0;
     for (let i = 0; i < 20_000; i++) {
       const rec = randomRecord();
       const gw = mix(['gw-1', 'a"b', 'тест'], ['\ud800']);
@@ -74,26 +76,33 @@ describe('encodeHourly', () => {
         return e.text;
       });
       if (got !== want) expect({ rec, gw, tz, at, got }).toEqual({ rec, gw, tz, at, got: want });
-      if (want.startsWith('ok')) fast++;
+      if (want.startsWith('ok')) {
+        encoded++;
+        // …and it was the fast path that wrote them, not the generic fallback.
+        const bin = hourlyText(gw, rec, tz, +at);
+        if (bin === undefined || !Buffer.from(bin, 'latin1').equals(canonicalBytes(hourlyEntry(gw, rec, tz, at)))) expect({ rec, gw, tz, at, bin }).toBe('written by the fast path');
+      }
     }
-    expect(fast).toBeGreaterThan(10_000);
-    expect(fast).toBeLessThan(20_000);
+    expect(encoded).toBeGreaterThan(10_000);
+    expect(encoded).toBeLessThan(20_000);
   });
 
   it('takes the generic path for values outside the typed shape and still agrees', () => {
-    const odd = [
-      { values: { Q: { value: undefined, unit: 't' } } },
-      { values: { Q: { value: 1, unit: 5 } } },
-      { values: { Q: undefined } },
-      { flags: [1, null] },
-      { rawFrames: [{ a: 1 }] },
-      { meterId: 7 },
-      { system: '1' },
+    // [record fields, whether the fast path writes it itself]
+    const odd: [object, boolean][] = [
+      [{ values: { Q: { value: undefined, unit: 't' } } }, false],
+      [{ values: { Q: { value: 1, unit: 5 } } }, false],
+      [{ values: { Q: undefined } }, true],
+      [{ flags: [1, null] }, false],
+      [{ rawFrames: [{ a: 1 }] }, false],
+      [{ meterId: 7 }, false],
+      [{ system: '1' }, false],
     ];
     const base = { meterId: 'm', system: 1, hourStart: 0, values: {}, flags: [], source: 'archive', rawFrames: [], readAt: 0 };
-    for (const o of odd) {
+    for (const [o, fast] of odd) {
       const rec = { ...base, ...o } as unknown as HourlyRecordLike;
       expect(outcome(() => encodeHourly('gw', rec, 'UTC', 0).text)).toBe(outcome(() => canonicalize(hourlyEntry('gw', rec, 'UTC', 0))));
+      expect(hourlyText('gw', rec, 'UTC', 0) !== undefined, JSON.stringify(o)).toBe(fast);
     }
   });
 

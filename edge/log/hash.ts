@@ -29,21 +29,12 @@ export function leafHash(data: Uint8Array | string): Buffer {
   return sha256(Buffer.concat([LEAF_PREFIX, d]));
 }
 
-/**
- * Canonical entry bytes and their leaf hash in one allocation: `entry` is a view of the prefixed
- * buffer. For the append hot path.
- */
-export function leafFromText(text: string): { entry: Buffer; hash: Buffer } {
-  const buf = Buffer.from('\u0000' + text, 'utf8');
-  return { entry: buf.subarray(1), hash: sha256(buf) };
-}
-
 /** Scratch input of nodeHash for two 32-byte children (the hash copies it out before returning). */
 const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
 
 /**
- * Leaf hash of an entry already laid out after its 0x00 prefix (`prefixed[0] === 0`): hashes the
- * view as it is, without copying. For batch buffers that reserve the prefix byte before each entry.
+ * Leaf hash of an entry already laid out after its 0x00 prefix (`prefixed[0] === 0`, as
+ * `CanonicalEntry.prefixed`): hashes the buffer as it is, without copying the entry.
  */
 export function leafHashOfPrefixed(prefixed: Uint8Array): Buffer {
   return sha256(prefixed);

@@ -4,7 +4,7 @@
  * tlog-cosignature v1. Persistence lives in edge/store/evidence.ts.
  */
 export { canonicalize, canonicalBytes } from './canonical.js';
-export { leafHash, leafFromText, leafHashOfPrefixed, nodeHash, hashEqual, EMPTY_ROOT, HASH_SIZE } from './hash.js';
+export { leafHash, leafHashOfPrefixed, nodeHash, hashEqual, EMPTY_ROOT, HASH_SIZE } from './hash.js';
 export { MerkleTree, perfectRoot, treeRoot, memorySource, type TreeState, type MerkleTreeOptions } from './tree.js';
 export { inclusionProof, consistencyProof, rootFromInclusionProof, verifyInclusion, verifyConsistency, type HashSource } from './proof.js';
 export { formatCheckpoint, parseCheckpoint, originFor, type Checkpoint } from './checkpoint.js';

@@ -19,9 +19,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { GkhError, isGkhError } from '../errors.js';
 import {
   canonicalBytes,
-  canonicalize,
   CanonicalEntry,
-  leafFromText,
   leafHashOfPrefixed,
   consistencyProof,
   ed25519RawPublic,
@@ -274,19 +272,9 @@ export class EvidenceLog {
    */
   append(entries: readonly (object | CanonicalEntry)[]): number[] {
     if (entries.length === 0) return [];
-    const bytes: Buffer[] = new Array<Buffer>(entries.length);
-    const hashes: Buffer[] = new Array<Buffer>(entries.length);
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      if (e instanceof CanonicalEntry) {
-        bytes[i] = e.bytes;
-        hashes[i] = leafHashOfPrefixed(e.prefixed);
-      } else {
-        const l = leafFromText(canonicalize(e));
-        bytes[i] = l.entry;
-        hashes[i] = l.hash;
-      }
-    }
+    const canon = entries.map((e) => (e instanceof CanonicalEntry ? e : CanonicalEntry.of(e)));
+    const bytes = canon.map((c) => c.bytes);
+    const hashes = canon.map((c) => leafHashOfPrefixed(c.prefixed));
     return this.insert(bytes, hashes);
   }
 

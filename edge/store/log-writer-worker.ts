@@ -1,15 +1,14 @@
 /**
  * The thread behind `LogWriter` (log-writer.ts): owns its own connection to the gateway database
- * and an `EvidenceLog` over it. For each batch it receives (canonical entry bytes in one transferred
- * buffer, each entry preceded by a 0x00 byte so the RFC 6962 leaf-hash input is a zero-copy view)
- * with their leaf hashes, computed by the caller's thread) it stores the entries, extends the tree
- * and stores one signed checkpoint in a single IMMEDIATE transaction
- * (WAL, synchronous=FULL), and answers with the new size and the checkpoint. A batch is answered only
+ * and an `EvidenceLog` over it. For each batch it receives (canonical entry bytes and their leaf
+ * hashes, computed by the caller's thread, in two transferred buffers) it stores the entries,
+ * extends the tree and stores one signed checkpoint in a single IMMEDIATE transaction (WAL,
+ * synchronous=FULL), and answers with the new size and the checkpoint. A batch is answered only
  * after its commit: what the caller was told is on disk.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
-import { GkhError } from '../errors.js';
+import type { GkhError } from '../errors.js';
 import { HASH_SIZE } from '../log/hash.js';
 import { openDb } from './db.js';
 import { EvidenceLog } from './evidence.js';
@@ -20,8 +19,8 @@ if (!port) throw new Error('log-writer-worker runs as a worker thread only');
 
 const init = workerData as WriterInit;
 
-function reply(m: WriterReply, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(m, transfer);
+function reply(m: WriterReply): void {
+  port!.postMessage(m);
 }
 
 function errorReply(id: number, e: unknown): WriterReply {
@@ -54,12 +53,8 @@ port.on('message', (m: WriterBatch | { id: number; close: true }) => {
     const bytes: Buffer[] = new Array<Buffer>(n);
     const hashes: Buffer[] = new Array<Buffer>(n);
     for (let i = 0; i < n; i++) {
-      // offsets[i] is the 0x00 prefix; the entry follows it.
-      const start = m.offsets[i]!;
-      const end = m.offsets[i + 1]!;
-      if (buf[start] !== 0) throw new GkhError('LOG_STATE', `log writer: batch ${m.id} entry ${i} has no leaf prefix`);
+      bytes[i] = buf.subarray(m.offsets[i]!, m.offsets[i + 1]!);
       hashes[i] = leaves.subarray(HASH_SIZE * i, HASH_SIZE * (i + 1));
-      bytes[i] = buf.subarray(start + 1, end);
     }
     let first = 0;
     const cp = db

@@ -1,9 +1,10 @@
 /**
- * LogWriter: appends streams of evidence-log entries on two threads. The caller's thread only
- * canonicalises (RFC 8785) and lays the UTF-8 bytes out in one buffer per batch; a worker thread
- * with its own connection to the same database (log-writer-worker.ts) hashes the leaves, stores the
- * entries and one signed checkpoint per batch in a single transaction (WAL, synchronous=FULL), and
- * only then resolves the batch's promise. Batches commit in the order they were given.
+ * LogWriter: appends streams of evidence-log entries on two threads. The caller's thread
+ * canonicalises (RFC 8785) and leaf-hashes each batch and lays entries and hashes out in two
+ * transferred buffers; a worker thread with its own connection to the same database
+ * (log-writer-worker.ts) stores the entries, extends the tree and signs one checkpoint per batch in a
+ * single transaction (WAL, synchronous=FULL), and only then resolves the batch's promise. Batches
+ * commit in the order they were given.
  *
  * Use it for bulk work (importing a meter's whole archive history, loading an export, the log
  * benchmark). The gateway's per-record path stays `EvidenceLog.append` inside the caller's
@@ -29,7 +30,7 @@ export interface WriterInit {
   trustLeafHashes?: boolean;
 }
 
-/** One batch: entries as `0x00 ‖ bytes` back to back; offsets[i] is entry i's prefix byte, offsets[n] the end. */
+/** One batch: canonical entry bytes back to back, entry i at [offsets[i], offsets[i + 1]). */
 export interface WriterBatch {
   id: number;
   buffer: ArrayBuffer;
@@ -147,32 +148,28 @@ export class LogWriter {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new GkhError('LOG_STATE', 'log writer is closed'));
     if (entries.length === 0) return Promise.reject(new GkhError('LOG_STATE', 'log writer: an empty batch'));
-    // Canonical bytes with their 0x00 leaf prefix, laid out back to back in one buffer.
-    const parts: Buffer[] = new Array<Buffer>(entries.length);
-    let total = 0;
+    let canon: CanonicalEntry[];
     try {
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        const p = e instanceof CanonicalEntry ? e.prefixed : CanonicalEntry.of(e).prefixed;
-        parts[i] = p;
-        total += p.length;
-      }
+      canon = entries.map((e) => (e instanceof CanonicalEntry ? e : CanonicalEntry.of(e)));
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    let total = 0;
+    for (const c of canon) total += c.prefixed.length - 1;
     const buf = Buffer.allocUnsafeSlow(total);
-    const offsets = new Uint32Array(parts.length + 1);
-    let off = 0;
-    for (let i = 0; i < parts.length; i++) {
-      offsets[i] = off;
-      buf.set(parts[i]!, off);
-      off += parts[i]!.length;
-    }
-    offsets[parts.length] = off;
+    const offsets = new Uint32Array(canon.length + 1);
     // Leaf hashes here, not in the thread: the two threads then carry about equal work (this one
     // canonicalises and hashes, the other stores, extends the tree and signs).
-    const leaves = Buffer.allocUnsafeSlow(HASH_SIZE * parts.length);
-    for (let i = 0; i < parts.length; i++) leaves.set(leafHashOfPrefixed(parts[i]!), HASH_SIZE * i);
+    const leaves = Buffer.allocUnsafeSlow(HASH_SIZE * canon.length);
+    let off = 0;
+    for (let i = 0; i < canon.length; i++) {
+      const c = canon[i]!;
+      offsets[i] = off;
+      buf.set(c.bytes, off);
+      off += c.prefixed.length - 1;
+      leaves.set(leafHashOfPrefixed(c.prefixed), HASH_SIZE * i);
+    }
+    offsets[canon.length] = off;
     const id = this.nextId++;
     const batch: WriterBatch = { id, buffer: buf.buffer as ArrayBuffer, offsets, leaves: leaves.buffer as ArrayBuffer };
     return new Promise<AppendedBatch>((resolve, reject) => {
