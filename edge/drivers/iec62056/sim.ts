@@ -4,10 +4,11 @@
  * sends the data message with BCC, falls back to 300 baud. Counters (energy, volume, hours) grow with the
  * simulated substation's hours (../sim/archive.ts). Faults: no answer, BCC error, line noise.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { SerialPort } from 'serialport';
 import { lastClosedHour, simHour } from '../sim/archive.js';
 import type { Listen } from '../sim/rtu-server.js';
+import { serveTcp } from '../sim/tcp.js';
 import { BAUD_BY_CODE, encodeDataMessage } from './codec.js';
 
 export type IecFault = 'silent' | 'crc' | 'noise';
@@ -81,19 +82,9 @@ export class IecSimulator {
       );
       return undefined;
     }
-    const server = createServer((sock) => {
-      this.sockets.add(sock);
-      sock.on('close', () => this.sockets.delete(sock));
-      sock.on('error', () => sock.destroy());
-      this.attach(sock, (b) => new Promise<void>((res) => sock.write(b, () => res())), () => Promise.resolve());
-    });
+    const { server, port } = await serveTcp(where.tcp, where.host, this.sockets, (sock) => this.attach(sock, (b) => new Promise<void>((res) => sock.write(b, () => res())), () => Promise.resolve()));
     this.server = server;
-    await new Promise<void>((res, rej) => {
-      server.once('error', rej);
-      server.listen(where.tcp, where.host ?? '127.0.0.1', () => res());
-    });
-    const a = server.address();
-    return typeof a === 'object' && a ? a.port : undefined;
+    return port;
   }
 
   private attach(stream: NodeJS.EventEmitter, send: (b: Buffer) => Promise<void>, setBaud: (b: number) => Promise<void>): void {

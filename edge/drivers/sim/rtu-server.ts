@@ -3,10 +3,11 @@
  * pty pair) or a TCP port (like an RS-485-to-Ethernet converter), frames requests by their known length
  * (else by 20 ms silence), answers through the device, and passes replies through the fault injector.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { SerialPort } from 'serialport';
 import { crcOk, withCrc } from '../modbus/crc.js';
 import { FaultInjector } from './faults.js';
+import { serveTcp } from './tcp.js';
 
 /** A simulated device: given a request (address, fc, payload), the reply PDU (fc + data) or undefined (no answer). */
 export interface RtuDevice {
@@ -62,19 +63,9 @@ export class RtuServer {
       this.attach(port, (b) => port.write(b));
       return undefined;
     }
-    const server = createServer((sock) => {
-      this.sockets.add(sock);
-      sock.on('close', () => this.sockets.delete(sock));
-      sock.on('error', () => sock.destroy());
-      this.attach(sock, (b) => sock.write(b));
-    });
+    const { server, port } = await serveTcp(where.tcp, where.host, this.sockets, (sock) => this.attach(sock, (b) => sock.write(b)));
     this.server = server;
-    await new Promise<void>((res, rej) => {
-      server.once('error', rej);
-      server.listen(where.tcp, where.host ?? '127.0.0.1', () => res());
-    });
-    const a = server.address();
-    return typeof a === 'object' && a ? a.port : undefined;
+    return port;
   }
 
   private attach(stream: NodeJS.EventEmitter, send: (b: Buffer) => void): void {
