@@ -4,11 +4,10 @@
  * sends the data message with BCC, falls back to 300 baud. Counters (energy, volume, hours) grow with the
  * simulated substation's hours (../sim/archive.ts). Faults: no answer, BCC error, line noise.
  */
-import type { Server, Socket } from 'node:net';
 import { SerialPort } from 'serialport';
 import { lastClosedHour, simHour } from '../sim/archive.js';
 import type { Listen } from '../sim/rtu-server.js';
-import { serveTcp } from '../sim/tcp.js';
+import { listenTcp, type TcpListener } from '../sim/tcp.js';
 import { BAUD_BY_CODE, encodeDataMessage } from './codec.js';
 
 export type IecFault = 'silent' | 'crc' | 'noise';
@@ -34,8 +33,7 @@ export class IecSimulator {
   /** True while a readout is being sent (the meter ignores requests then). */
   busy = false;
   private serial: SerialPort | undefined;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private tcp: TcpListener | undefined;
   private readonly now: () => number;
   /** Counters advance hour by hour from construction: [hour reached, MWh, m³, h]. */
   private counted: { hour: number; mwh: number; m3: number; hours: number };
@@ -82,9 +80,8 @@ export class IecSimulator {
       );
       return undefined;
     }
-    const { server, port } = await serveTcp(where.tcp, where.host, this.sockets, (sock) => this.attach(sock, (b) => new Promise<void>((res) => sock.write(b, () => res())), () => Promise.resolve()));
-    this.server = server;
-    return port;
+    this.tcp = await listenTcp(where.tcp, where.host, (sock) => this.attach(sock, (b) => new Promise<void>((res) => sock.write(b, () => res())), () => Promise.resolve()));
+    return this.tcp.port;
   }
 
   private attach(stream: NodeJS.EventEmitter, send: (b: Buffer) => Promise<void>, setBaud: (b: number) => Promise<void>): void {
@@ -148,8 +145,7 @@ export class IecSimulator {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    if (this.server) await new Promise<void>((res) => this.server!.close(() => res()));
+    await this.tcp?.close();
     const p = this.serial;
     if (p?.isOpen) await new Promise<void>((res) => p.close(() => res()));
   }

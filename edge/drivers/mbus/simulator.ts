@@ -8,7 +8,7 @@
  * long frames garble.
  * The clock is injected (`now`) so the demo can run time fast; values follow meter-model.ts.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { listenTcp, type TcpListener } from '../sim/tcp.js';
 import { SerialPort } from 'serialport';
 import { GkhError } from '../../errors.js';
 import { ACK, encodeFrame, frameLength, parseFrame, type Frame } from './frame.js';
@@ -245,29 +245,16 @@ export interface SimEndpoint {
 
 /** Serves the simulated bus on a TCP port (each connection sees the same meters). Port 0 picks a free one. */
 export async function serveTcp(bus: SimBus, port: number, host = '127.0.0.1'): Promise<SimEndpoint & { port: number }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.setNoDelay(true);
-    s.on('data', bus.attach((b) => s.write(b)));
-    s.on('error', () => s.destroy());
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((res, rej) => {
-    server.once('error', (e) => rej(new GkhError('TRANSPORT_BUSY', `cannot listen on ${host}:${port}: ${e.message}`, { port }, { cause: e })));
-    server.listen(port, host, () => res());
-  });
-  const a = server.address();
-  const actual = typeof a === 'object' && a ? a.port : port;
-  return {
-    bus,
-    port: actual,
-    description: `tcp ${host}:${actual}`,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  let tcp: TcpListener;
+  try {
+    tcp = await listenTcp(port, host, (s) => {
+      s.setNoDelay(true);
+      s.on('data', bus.attach((b) => s.write(b)));
+    });
+  } catch (e) {
+    throw new GkhError('TRANSPORT_BUSY', `cannot listen on ${host}:${port}: ${(e as Error).message}`, { port }, { cause: e });
+  }
+  return { bus, port: tcp.port, description: `tcp ${host}:${tcp.port}`, close: () => tcp.close() };
 }
 
 /** Serves the simulated bus on a serial device (or one end of a socat pty pair). Default line: 2400 8E1. */

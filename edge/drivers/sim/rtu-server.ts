@@ -3,11 +3,10 @@
  * pty pair) or a TCP port (like an RS-485-to-Ethernet converter), frames requests by their known length
  * (else by 20 ms silence), answers through the device, and passes replies through the fault injector.
  */
-import type { Server, Socket } from 'node:net';
 import { SerialPort } from 'serialport';
 import { crcOk, withCrc } from '../modbus/crc.js';
 import { FaultInjector } from './faults.js';
-import { serveTcp } from './tcp.js';
+import { listenTcp, type TcpListener } from './tcp.js';
 
 /** A simulated device: given a request (address, fc, payload), the reply PDU (fc + data) or undefined (no answer). */
 export interface RtuDevice {
@@ -44,8 +43,7 @@ export class RtuServer {
   /** Requests answered (for tests and the CLI's status line). */
   requests = 0;
   private serial: SerialPort | undefined;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private tcp: TcpListener | undefined;
 
   constructor(
     private readonly devices: RtuDevice[],
@@ -63,9 +61,8 @@ export class RtuServer {
       this.attach(port, (b) => port.write(b));
       return undefined;
     }
-    const { server, port } = await serveTcp(where.tcp, where.host, this.sockets, (sock) => this.attach(sock, (b) => sock.write(b)));
-    this.server = server;
-    return port;
+    this.tcp = await listenTcp(where.tcp, where.host, (sock) => this.attach(sock, (b) => sock.write(b)));
+    return this.tcp.port;
   }
 
   private attach(stream: NodeJS.EventEmitter, send: (b: Buffer) => void): void {
@@ -98,8 +95,7 @@ export class RtuServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    if (this.server) await new Promise<void>((res) => this.server!.close(() => res()));
+    await this.tcp?.close();
     const p = this.serial;
     if (p?.isOpen) await new Promise<void>((res) => p.close(() => res()));
   }
