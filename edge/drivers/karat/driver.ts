@@ -7,24 +7,14 @@
 import { GkhError } from '../../errors.js';
 import type { CurrentReading, HourlyRecord, Measured, MeterDriver, MeterIdentity } from '../types.js';
 import { ModbusClient } from '../modbus/client.js';
-import type { RtuSession } from '../modbus/session.js';
+import type { ModbusArchiveDriverOptions } from '../modbus/archive-options.js';
 import { readRaw } from '../modbus/values.js';
 import { utcToWall, wallFields, wallFromFields, wallToUtc } from '../modbus/wallclock.js';
-import type { DeviceProfile, KaratArchiveDef } from '../profiles/types.js';
+import type { KaratArchiveDef } from '../profiles/types.js';
 import { decodeParamList, decodeRecord, encodePointer } from './codec.js';
 
-export interface KaratDriverOptions {
-  meterId: string;
-  address: number;
-  profile: DeviceProfile;
-  session: RtuSession;
-  /** Zone of the meter's wall clock. Default UTC. */
-  timeZone?: string;
-  /** Heat systems of the meter (default: every system the profile's codes name). */
-  systems?: number[];
-  now?: () => number;
-  onGap?: (system: number, hourStart: number) => void;
-}
+/** Options of one Карат-307 on a bus. */
+export type KaratDriverOptions = ModbusArchiveDriverOptions;
 
 /** The Карат current-values area (heatcontrol-carat307: FC 3 at 0x2000, values in parameter-list order). */
 const CURRENT_AREA = 0x2000;

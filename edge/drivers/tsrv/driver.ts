@@ -7,28 +7,14 @@
 import { GkhError, isGkhError } from '../../errors.js';
 import type { CurrentReading, HourlyRecord, MeterDriver, MeterIdentity } from '../types.js';
 import { ModbusClient } from '../modbus/client.js';
-import type { RtuSession } from '../modbus/session.js';
+import type { ModbusArchiveDriverOptions } from '../modbus/archive-options.js';
 import { readRaw } from '../modbus/values.js';
 import { utcToWall, wallFields, wallToUtc } from '../modbus/wallclock.js';
-import type { DeviceProfile, RegisterDef, TsrvArchiveDef } from '../profiles/types.js';
+import type { RegisterDef, TsrvArchiveDef } from '../profiles/types.js';
 import { BY_DATE, decodeArchiveData, decodeIdentification, encodeArchiveRequest } from './codec.js';
 
 /** Options of one ТСРВ on a bus. */
-export interface TsrvDriverOptions {
-  meterId: string;
-  /** Modbus address 1…247. */
-  address: number;
-  profile: DeviceProfile;
-  session: RtuSession;
-  /** Zone of the meter's wall clock (the site's zone, config timeZone). Default UTC. */
-  timeZone?: string;
-  /** Heat systems to read (default: every hour archive in the profile). */
-  systems?: number[];
-  /** Gateway clock, unix ms (tests inject). */
-  now?: () => number;
-  /** Called for each hour the meter's archive does not hold (skipped, not invented). */
-  onGap?: (system: number, hourStart: number) => void;
-}
+export type TsrvDriverOptions = ModbusArchiveDriverOptions;
 
 export class TsrvDriver implements MeterDriver {
   readonly def: TsrvArchiveDef;
