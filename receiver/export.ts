@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HourlyBody } from '../edge/log/entry.js';
 import type { ReceiverConfig } from './config.js';
 import { openGatewayDb } from './store.js';
 
@@ -11,17 +12,10 @@ import { openGatewayDb } from './store.js';
 export const HOURLY_PARAMS = ['Q', 'M1', 'M2', 'V1', 'V2', 't1', 't2', 't3', 'P1', 'P2', 'tOutdoor', 'hoursNormal', 'hoursError'] as const;
 
 /** One exported hour. */
-export interface ExportRow {
+export interface ExportRow extends Pick<HourlyBody, 'meterId' | 'system' | 'hourStart' | 'tz' | 'values' | 'flags' | 'readAt'> {
   gateway: string;
   idx: number;
-  meterId: string;
-  system: number;
-  hourStart: string;
-  tz: string;
-  values: Record<string, { value: number; unit: string }>;
-  flags: string[];
   source: string;
-  readAt: string;
 }
 
 export interface ExportFilter {
