@@ -9,12 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clockSpec, scaledClock, type Clock } from '../clock.js';
-import { IecSimulator } from '../drivers/iec62056/sim.js';
-import { KaratSimulator } from '../drivers/karat/sim.js';
-import { SimBus, serveTcp } from '../drivers/mbus/simulator.js';
-import { loadProfile } from '../drivers/profiles/index.js';
-import { RtuServer } from '../drivers/sim/rtu-server.js';
-import { TsrvSimulator } from '../drivers/tsrv/sim.js';
+import type { RtuServer } from '../drivers/sim/rtu-server.js';
+import { startDemoSite } from '../drivers/sim/site.js';
 import { generateKeyFile } from '../keys/index.js';
 import { originFor } from '../log/checkpoint.js';
 import { SIG_ED25519 } from '../log/note.js';
@@ -98,27 +94,9 @@ export async function startStand(o: StandOptions): Promise<Stand> {
   };
   try {
     // --- simulators ---------------------------------------------------------------------------------
-    const tsrv = new TsrvSimulator({ profile: loadProfile('vzljot-tsrv-034'), now, timeZone: tz, serial: 340123 });
-    // Hot water (system 2) runs 9 °C cold from 01:00 to 04:00 site time: a regime violation.
-    tsrv.temperatureDip = (hourStart: number, system: number) => {
-      const h = Number(new Date(hourStart * 1000).toLocaleString('en-GB', { timeZone: tz, hour: '2-digit', hourCycle: 'h23' }));
-      return system === 2 && h >= 1 && h < 4 ? 9 : 0;
-    };
-    const tsrvServer = new RtuServer([tsrv]);
-    const karatServer = new RtuServer([new KaratSimulator({ profile: loadProfile('karat-307'), now, timeZone: tz, address: 2 })]);
-    const mbusBus = new SimBus({ meters: [{ address: 1, id: '12345678', timeZone: tz }], now });
-    const tsrvPort = (await tsrvServer.listen({ tcp: 0 }))!;
-    cleanup.push(() => tsrvServer.close());
-    const karatPort = (await karatServer.listen({ tcp: 0 }))!;
-    cleanup.push(() => karatServer.close());
-    const mbus = await serveTcp(mbusBus, 0);
-    cleanup.push(() => mbus.close());
-    let iecPort = 0;
-    if (o.optical) {
-      const iec = new IecSimulator({ now });
-      iecPort = (await iec.listen({ tcp: 0 }))!;
-      cleanup.push(() => iec.close());
-    }
+    const site = await startDemoSite({ now, timeZone: tz, optical: o.optical ?? false });
+    cleanup.push(() => site.close());
+    const { tsrvServer } = site;
 
     // --- brokers, keys, receivers -------------------------------------------------------------------
     const uk = await startBroker(join(o.dir, 'broker-uk'));
@@ -142,36 +120,13 @@ export async function startStand(o: StandOptions): Promise<Stand> {
 
     // --- the gateway --------------------------------------------------------------------------------
     const statusPort = await freePort();
-    const poll = { hourlyOffsetMinutes: 2, archiveDepthHours: 24, currentIntervalSeconds: 5 };
     const config = {
       gatewayId,
       timeZone: tz,
       dataDir: './data',
-      buses: [
-        { id: 'rs485-1', type: 'tcp', host: '127.0.0.1', port: tsrvPort, description: 'RS-485: ТСРВ-034', timeoutMs: 1000, guardTimeMs: 5 },
-        { id: 'rs485-2', type: 'tcp', host: '127.0.0.1', port: karatPort, description: 'RS-485: Карат-307', timeoutMs: 1000, guardTimeMs: 5 },
-        { id: 'mbus-1', type: 'tcp', host: '127.0.0.1', port: mbus.port, description: 'M-Bus level converter', timeoutMs: 1000, guardTimeMs: 5 },
-        ...(o.optical ? [{ id: 'optical', type: 'tcp', host: '127.0.0.1', port: iecPort, description: 'optical head', timeoutMs: 3000, guardTimeMs: 5 }] : []),
-      ],
-      meters: [
-        {
-          id: 'tsrv-1',
-          description: 'Взлёт ТСРВ-034, подвал, ИТП',
-          bus: 'rs485-1',
-          protocol: 'tsrv',
-          address: 1,
-          profile: 'vzljot-tsrv-034',
-          heatSystems: [
-            { system: 1, name: 'отопление' },
-            { system: 2, name: 'ГВС', regimeMap: 'hot-water' },
-          ],
-          poll,
-        },
-        { id: 'karat-1', description: 'Карат-307, ввод 2', bus: 'rs485-2', protocol: 'karat', address: 2, profile: 'karat-307', poll },
-        { id: 'mbus-1', description: 'M-Bus, квартирный узел', bus: 'mbus-1', protocol: 'mbus', address: 1, poll: { hourlyOffsetMinutes: 0, currentIntervalSeconds: 5 } },
-        ...(o.optical ? [{ id: 'optical-1', description: 'Landis+Gyr UH50, оптическая головка', bus: 'optical', protocol: 'iec62056', profile: 'landis-uh50', poll: { hourlyOffsetMinutes: 3, currentIntervalSeconds: 30 } }] : []),
-      ],
-      regimeMaps: [{ id: 'hot-water', kind: 'hotWater', description: 'ГВС: не ниже 60 °C (ПП 354 прил. 1 п. 5)' }],
+      buses: site.buses,
+      meters: site.meters,
+      regimeMaps: site.regimeMaps,
       destinations: [
         { id: 'uk', role: 'УК', url: uk.url, protocolVersion: 4 },
         { id: 'rso', role: 'РСО', url: rso.url, protocolVersion: 4 },

@@ -18,12 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { clockSpec, scaledClock, type Clock } from '../../edge/clock.js';
-import { IecSimulator } from '../../edge/drivers/iec62056/sim.js';
-import { KaratSimulator } from '../../edge/drivers/karat/sim.js';
-import { SimBus, serveTcp } from '../../edge/drivers/mbus/simulator.js';
-import { loadProfile } from '../../edge/drivers/profiles/index.js';
-import { RtuServer } from '../../edge/drivers/sim/rtu-server.js';
-import { TsrvSimulator } from '../../edge/drivers/tsrv/sim.js';
+import { startDemoSite } from '../../edge/drivers/sim/site.js';
 import { generateKeyFile, loadKeyFile } from '../../edge/keys/index.js';
 import { originFor } from '../../edge/log/checkpoint.js';
 import { SIG_ED25519 } from '../../edge/log/note.js';
@@ -118,20 +113,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
   // --- simulators -----------------------------------------------------------------------------------
   const now = () => clock.now();
-  const tsrv = new TsrvSimulator({ profile: loadProfile('vzljot-tsrv-034'), now, timeZone: tz, serial: 340123 });
-  // Hot water (system 2) runs cold from 01:00 to 04:00 site time: a regime violation every night.
-  tsrv.temperatureDip = (hourStart: number, system: number) => {
-    const h = Number(new Date(hourStart * 1000).toLocaleString('en-GB', { timeZone: tz, hour: '2-digit', hourCycle: 'h23' }));
-    return system === 2 && h >= 1 && h < 4 ? 9 : 0;
-  };
-  const tsrvServer = new RtuServer([tsrv]);
-  const karatServer = new RtuServer([new KaratSimulator({ profile: loadProfile('karat-307'), now, timeZone: tz, address: 2 })]);
-  const iec = new IecSimulator({ now });
-  const mbusBus = new SimBus({ meters: [{ address: 1, id: '12345678', timeZone: tz }], now });
-  const tsrvPort = (await tsrvServer.listen({ tcp: 0 }))!;
-  const karatPort = (await karatServer.listen({ tcp: 0 }))!;
-  const iecPort = (await iec.listen({ tcp: 0 }))!;
-  const mbus = await serveTcp(mbusBus, 0);
+  const site = await startDemoSite({ now, timeZone: tz, optical: true });
+  const { tsrvServer } = site;
+  const { tsrv: tsrvPort, karat: karatPort, mbus: mbusPort, iec: iecPort } = site.ports;
 
   // --- brokers and keys -----------------------------------------------------------------------------
   const uk = new EmbeddedBroker('УК', await freePort(18831));
@@ -154,37 +138,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     gatewayId: gwId,
     timeZone: tz,
     dataDir: './data',
-    buses: [
-      { id: 'rs485-1', type: 'tcp', host: '127.0.0.1', port: tsrvPort, description: 'RS-485 via converter: ТСРВ-034', timeoutMs: 1000, guardTimeMs: 5 },
-      { id: 'rs485-2', type: 'tcp', host: '127.0.0.1', port: karatPort, description: 'RS-485 via converter: Карат-307', timeoutMs: 1000, guardTimeMs: 5 },
-      { id: 'mbus-1', type: 'tcp', host: '127.0.0.1', port: mbus.port, description: 'M-Bus level converter', timeoutMs: 1000, guardTimeMs: 5 },
-      { id: 'optical', type: 'tcp', host: '127.0.0.1', port: iecPort, description: 'optical head (IEC 62056-21)', timeoutMs: 3000, guardTimeMs: 5 },
-    ],
-    meters: [
-      {
-        id: 'tsrv-1',
-        description: 'Взлёт ТСРВ-034: ТС1 отопление, ТС2 ГВС',
-        bus: 'rs485-1',
-        protocol: 'tsrv',
-        address: 1,
-        profile: 'vzljot-tsrv-034',
-        heatSystems: [
-          { system: 1, name: 'отопление' },
-          { system: 2, name: 'ГВС', regimeMap: 'hot-water' },
-        ],
-        poll: { hourlyOffsetMinutes: 2, archiveDepthHours: 24, currentIntervalSeconds: 5 },
-      },
-      { id: 'karat-1', description: 'Карат-307', bus: 'rs485-2', protocol: 'karat', address: 2, profile: 'karat-307', poll: { hourlyOffsetMinutes: 2, archiveDepthHours: 24, currentIntervalSeconds: 5 } },
-      { id: 'mbus-1', description: 'M-Bus heat meter (no archive: hours integrated)', bus: 'mbus-1', protocol: 'mbus', address: 1, poll: { hourlyOffsetMinutes: 0, currentIntervalSeconds: 5 } },
-      { id: 'optical-1', description: 'Landis+Gyr UH50 via optical head', bus: 'optical', protocol: 'iec62056', profile: 'landis-uh50', poll: { hourlyOffsetMinutes: 3, currentIntervalSeconds: 30 } },
-    ],
-    regimeMaps: [
-      {
-        id: 'hot-water',
-        kind: 'hotWater',
-        description: 'ГВС: не ниже 60 °C, допуск 3 °C днём и 5 °C ночью (ПП 354 прил. 1 п. 5)',
-      },
-    ],
+    buses: site.buses,
+    meters: site.meters,
+    regimeMaps: site.regimeMaps,
     destinations: [
       { id: 'uk', role: 'УК', url: `mqtt://127.0.0.1:${uk.port}`, protocolVersion: 4, receiverVkey: ukVkey },
       { id: 'rso', role: 'РСО', url: `mqtt://127.0.0.1:${rso.port}`, protocolVersion: 4, receiverVkey: rsoVkey },
@@ -225,7 +181,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
   o.out(`opengkh demo — данные / data: ${dir}`);
   o.out(`  simulated time: 1 hour per ${o.hourSeconds} s, starting ${local(clock.now(), tz)} (${tz})`);
-  o.out(`  meters: ТСРВ-034 tcp:${tsrvPort} · Карат-307 tcp:${karatPort} · M-Bus tcp:${mbus.port} · IEC 62056-21 tcp:${iecPort}`);
+  o.out(`  meters: ТСРВ-034 tcp:${tsrvPort} · Карат-307 tcp:${karatPort} · M-Bus tcp:${mbusPort} · IEC 62056-21 tcp:${iecPort}`);
   o.out(`  brokers: УК mqtt://127.0.0.1:${uk.port} · РСО mqtt://127.0.0.1:${rso.port} (aedes)`);
   o.out(`  logs: ${join(gwDir, 'gateway.log')}, ${join(dir, 'receiver-uk/receiver.log')}, ${join(dir, 'receiver-rso/receiver.log')}`);
 
@@ -304,7 +260,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         });
       });
     }
-    await Promise.allSettled([uk.stop(), rso.stop(), tsrvServer.close(), karatServer.close(), iec.close(), mbus.close()]);
+    await Promise.allSettled([uk.stop(), rso.stop(), site.close()]);
     o.out('');
     o.out('Try on the demo data / попробуйте на данных демо:');
     o.out(`  npx opengkh log verify --config ${join(gwDir, 'config.json')}`);
