@@ -165,7 +165,7 @@ export class LogWriter {
     for (let i = 0; i < canon.length; i++) {
       const c = canon[i]!;
       offsets[i] = off;
-      buf.set(c.bytes, off);
+      c.prefixed.copy(buf, off, 1); // the entry without its 0x00 prefix, no view allocated
       off += c.prefixed.length - 1;
       leaves.set(leafHashOfPrefixed(c.prefixed), HASH_SIZE * i);
     }
